@@ -1,0 +1,65 @@
+# Walnut's front door. `make run` and `make test` do the whole set-up on a
+# fresh Debian 12 machine: install missing packages, configure, build.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+ARGS ?=
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all build deps configure run test test-unit test-integration bench bench-engine \
+        test-asan test-tsan crash-test format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+configure: $(BUILD_DIR)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	./$(BUILD_DIR)/walnut-server --dir ./walnut-data $(ARGS)
+
+test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+test-integration: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L integration
+
+# Sanitizer builds live in their own build directories.
+test-asan:
+	@scripts/install-deps.sh test
+	$(MAKE) --no-print-directory build BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_FLAGS=-DWALNUT_SANITIZE=address
+	cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 1800
+
+test-tsan:
+	@scripts/install-deps.sh test
+	$(MAKE) --no-print-directory build BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS=-DWALNUT_SANITIZE=thread
+	cd build-tsan && WALNUT_TSAN=1 ctest --output-on-failure -j $(JOBS) --timeout 1800 -L unit
+
+# Long crash loop (the short version runs inside `make test`).
+crash-test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory build
+	WALNUT_CRASH_ROUNDS=1000 ./$(BUILD_DIR)/tests/engine_crash_test
+
+bench:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory build
+	bench/run_engine_bench.sh $(BUILD_DIR)
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-tsan

@@ -1,0 +1,26 @@
+# walnut_module(NAME DEPS...): a static library from src/<name>/*.cc (minus
+# main.cc and *_test.cc), and one GoogleTest executable per src/<name>/*_test.cc,
+# labelled "unit". Globbing lets a new file join its module without build edits.
+function(walnut_module name)
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  list(FILTER srcs EXCLUDE REGEX "(_test|/main)\\.cc$")
+  list(FILTER srcs EXCLUDE REGEX "_fuzz\\.cc$")
+  if(NOT srcs)
+    message(STATUS "walnut: module ${name} has no sources yet")
+    return()
+  endif()
+  add_library(walnut_${name} STATIC ${srcs})
+  target_include_directories(walnut_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(walnut_${name} PUBLIC ${ARGN})
+  if(WALNUT_BUILD_TESTS)
+    file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
+    foreach(t ${tests})
+      get_filename_component(tname ${t} NAME_WE)
+      add_executable(${tname} ${t})
+      set_target_properties(${tname} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+      target_link_libraries(${tname} PRIVATE walnut_${name} walnut_testutil GTest::gtest_main GTest::gmock)
+      gtest_discover_tests(${tname} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60
+                           WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+    endforeach()
+  endif()
+endfunction()

@@ -1,0 +1,77 @@
+// Env: the engine's only door to the file system.
+//
+// No engine code calls open/write/fsync/rename itself; it goes through an
+// Env, so tests can substitute one that injects faults (short writes, EIO,
+// ENOSPC, lost unsynced data). Env::Default() is the POSIX implementation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "walnut/status.h"
+
+namespace walnut {
+
+// An append-only file. Append writes everything or fails (short writes and
+// EINTR are retried inside); Sync makes everything appended durable.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Sync() = 0;  // fdatasync
+  virtual Status Close() = 0;
+  virtual uint64_t Size() const = 0;  // bytes appended so far (incl. existing)
+};
+
+// A file read at arbitrary offsets (pread).
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to n bytes at offset into scratch; *out points at what was read
+  // (shorter only at end of file).
+  virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* out) const = 0;
+  virtual uint64_t Size() const = 0;
+};
+
+// Held for as long as the directory is in use; released on destruction.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  static Env* Default();
+
+  // Creates `path` (failing if it exists when exclusive), opened for append.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                                bool exclusive) = 0;
+  // Opens an existing file for appending at its end.
+  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
+
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Truncates `path` to `size` bytes and syncs it.
+  virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
+  // fsync of a directory: makes creations, renames and removals in it durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  virtual Status CreateDirIfMissing(const std::string& dir) = 0;
+  virtual Result<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  // Takes an exclusive lock on `path` (created if needed) and writes our pid
+  // in it. kBusy, naming the holder's pid, if another process has it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+
+  // Writes `data` to `path` atomically: temp file, fsync, rename, fsync dir.
+  // A crash leaves either the old file or the new one, never a mix.
+  Status WriteFileAtomically(const std::string& path, std::string_view data);
+};
+
+}  // namespace walnut

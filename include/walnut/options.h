@@ -1,0 +1,69 @@
+// Options: how a Walnut database is opened, written and read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace walnut {
+
+class Env;
+
+// When a write's log record reaches stable storage.
+enum class FsyncMode {
+  // Acknowledged only after its record is fdatasync'ed. Concurrent writers
+  // share one sync (group commit). Survives power loss.
+  kAlways,
+  // Written to the OS at once (survives a process crash), synced by a
+  // background thread about every second: a power loss can lose ~1-2 s.
+  kEverySec,
+  // Written to the OS at once; the OS decides when it reaches the disk.
+  kNo,
+};
+
+// What Open does with a damaged record (see docs/wal_format.md).
+enum class RecoveryMode {
+  // Default. A torn tail of the newest segment (a crash mid-write: an
+  // incomplete or damaged last record with nothing valid after it) is cut off
+  // and logged. Damage anywhere else fails Open with file, offset and cause.
+  kStrict,
+  // Stop at the first damaged record anywhere; everything after it is cut
+  // (saved under DIR/damaged/ first) and Open succeeds. The log is a prefix
+  // of what was written: a consistent point in time.
+  kPointInTime,
+  // Skip damaged records, resynchronise on the next valid one and go on.
+  // Loses exactly the damaged records; may break batch atomicity across them
+  // only if the damage itself spans records (each record is atomic).
+  kSkipCorrupted,
+};
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+struct Options {
+  FsyncMode fsync = FsyncMode::kEverySec;
+  RecoveryMode recovery = RecoveryMode::kStrict;
+  bool create_if_missing = true;
+  // The active segment is sealed and a new one started past this size.
+  uint64_t segment_size = 64ull << 20;
+  // Redis's limits: 512 MiB per key and per value.
+  uint64_t max_key_size = 512ull << 20;
+  uint64_t max_value_size = 512ull << 20;
+  // Number of numbered databases (Redis SELECT). Fixed for the life of the
+  // directory's data: records naming a db >= this fail Open.
+  uint32_t num_databases = 16;
+  // Where the engine reports what it does (recovery progress, cut tails,
+  // sync errors). Null: messages at kWarning and above go to stderr.
+  std::function<void(LogLevel, std::string_view)> logger;
+  // Wall clock in Unix milliseconds, used for expiry. Null: the system clock.
+  // Tests replace it to make expiry deterministic.
+  std::function<int64_t()> clock_ms;
+  // File-system access; null means Env::Default(). Not owned; must outlive the DB.
+  Env* env = nullptr;
+};
+
+struct WriteOptions {
+  // Wait until the record is durable regardless of the fsync mode.
+  bool sync = false;
+};
+
+}  // namespace walnut

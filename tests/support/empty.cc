@@ -1,0 +1,1 @@
+// Keeps walnut_testutil non-empty before any helper exists.

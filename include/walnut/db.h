@@ -87,7 +87,14 @@ class DB {
   // at once. The batch is applied to the index and appended to the in-memory
   // log buffer, but not yet written: the caller must not acknowledge it
   // before a later FlushLog() returns OK. Returns the record's sequence.
-  virtual Result<uint64_t> WriteDeferred(const WriteBatch& batch) = 0;
+  //
+  // more_follows=true opens an atomic group (MULTI/EXEC): this batch and the
+  // following deferred batches are applied to the index at once, so later
+  // commands of the group read earlier ones' effects, but they reach the log
+  // as ONE record, written when a call with more_follows=false closes the
+  // group. Other writers wait while a group is open; the thread that opened
+  // it must close it and must not call Write/Put/Delete meanwhile.
+  virtual Result<uint64_t> WriteDeferred(const WriteBatch& batch, bool more_follows = false) = 0;
   // Writes every pending record to the OS, and syncs them if the fsync mode
   // is kAlways or `sync` is true. One call covers all pending writers.
   virtual Status FlushLog(bool sync = false) = 0;

@@ -1,0 +1,191 @@
+// Compaction: rewrites the log as a base image of the live keys.
+//
+// Steps, and why a crash at any point loses nothing:
+//  1. Seal: flush and roll over, so every record <= X sits in sealed
+//     segments and new writes go to a segment starting at X+1.
+//  2. Image: walk the index in small locked steps (reads and writes go on
+//     between steps) and write every live key to base-X.dat.tmp, then an end
+//     marker; fsync. A crash here leaves a .tmp file that the next open
+//     deletes; the old segments are intact.
+//  3. Install: rename to base-X.dat and fsync the directory. From now on
+//     recovery loads the image and replays only sequences > X; a crash before
+//     the old files are deleted is harmless (recovery skips records <= X and
+//     finishes the deletion).
+//  4. Delete the old segments and the previous base; fsync the directory.
+// The image is fuzzy — a key may be captured after a write with sequence > X
+// — which is safe because replaying any op over a state that already
+// reflects it, followed by all later ops, ends in the same state (see
+// keyspace.h). SWAPDB is the one op for which that fails, so a compaction
+// that sees one start under it restarts.
+#include <chrono>
+
+#include "engine/db_impl.h"
+#include "engine/wal_format.h"
+#include "engine/wal_record.h"
+#include "common/coding.h"
+
+namespace walnut {
+
+Result<CompactionReport> DBImpl::Compact() {
+  std::lock_guard<std::mutex> cg(compact_mu_);
+  CompactionReport report;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    bool retry = false;
+    Status s = CompactOnce(&report, &retry);
+    if (!s.ok()) return s;
+    if (!retry) return report;
+  }
+  return Status::Busy("compaction kept being interrupted by SWAPDB; try again");
+}
+
+Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t covered, epoch;
+  std::vector<SegmentFile> old_segments;
+  uint64_t old_base;
+  {
+    Lock lk(mu_);
+    Status s = CheckWritable();
+    if (!s.ok()) return s;
+    while (flushing_) cv_.wait(lk);
+    s = CheckWritable();
+    if (!s.ok()) return s;
+    report->bytes_before = LogBytesLocked();
+    if (last_seq_ == 0 || (segments_.size() == 1 && last_seq_ == base_seq_)) {
+      report->bytes_after = report->bytes_before;  // nothing was ever written since
+      return Status::OK();
+    }
+    flushing_ = true;  // the flush token: we roll over ourselves
+    // Write what is pending into the current segment, then seal it.
+    std::string buf;
+    buf.swap(pending_);
+    const uint64_t upto = last_seq_;
+    std::shared_ptr<WritableFile> file = active_;
+    lk.unlock();
+    if (!buf.empty()) s = file->Append(buf);
+    lk.lock();
+    if (s.ok()) {
+      written_seq_ = upto;
+      bytes_written_ += buf.size();
+      segments_.back().size += buf.size();
+      s = RollOverLocked(lk);
+    }
+    if (!s.ok()) write_error_ = Status(s.IsNoSpace() ? s : Status::IOError(s.message()));
+    flushing_ = false;
+    cv_.notify_all();
+    if (!s.ok()) return s;
+    covered = segments_.back().first_seq - 1;
+    old_segments.assign(segments_.begin(), segments_.end() - 1);
+    old_base = base_seq_;
+    epoch = swap_epoch_;
+  }
+
+  // ---- 2. The image.
+  const std::string final_path = dir_ + "/" + wal::BaseFileName(covered);
+  const std::string tmp_path = final_path + ".tmp";
+  auto created = env_->NewWritableFile(tmp_path, /*exclusive=*/false);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<WritableFile> out = std::move(*created);
+  auto fail = [&](Status s) {
+    (void)out->Close();
+    (void)env_->RemoveFile(tmp_path);
+    return s;
+  };
+  wal::SegmentHeader h;
+  h.kind = wal::kKindBase;
+  h.first_seq = covered;
+  Status s = out->Append(wal::EncodeSegmentHeader(h));
+  if (!s.ok()) return fail(s);
+
+  std::string rec;
+  uint64_t rec_seq = 0;
+  uint32_t rec_count = 0;
+  size_t rec_start = wal::BeginRecord(&rec);
+  auto emit = [&]() -> Status {
+    wal::FinishRecord(&rec, rec_start, ++rec_seq, rec_count);
+    Status es = out->Append(rec);
+    rec.clear();
+    rec_count = 0;
+    rec_start = wal::BeginRecord(&rec);
+    return es;
+  };
+  uint64_t keys = 0;
+  for (uint32_t db = 0; db < opts_.num_databases; db++) {
+    uint64_t cursor = 0;
+    do {
+      {
+        Lock lk(mu_);
+        if (closed_) return fail(Status::Closed());
+        if (swap_epoch_ != epoch) {
+          *retry = true;
+          return fail(Status::OK());
+        }
+        int64_t now = NowMs();
+        cursor = ks_.db(db).Scan(cursor, 512, [&](Entry* e) {
+          if (e->ExpiredAt(now)) return;
+          rec.push_back(char(e->expire_at_ms ? wal::kPutExpire : wal::kPut));
+          PutVarint64(&rec, db);
+          PutLengthPrefixed(&rec, e->key());
+          PutLengthPrefixed(&rec, e->value());
+          if (e->expire_at_ms) PutFixed64(&rec, uint64_t(e->expire_at_ms));
+          rec_count++;
+          keys++;
+        });
+      }
+      if (rec.size() >= (1u << 20)) {
+        s = emit();
+        if (!s.ok()) return fail(s);
+      }
+    } while (cursor != 0);
+  }
+  if (rec_count > 0) {
+    s = emit();
+    if (!s.ok()) return fail(s);
+  }
+  s = emit();  // the end marker: an empty record
+  if (!s.ok()) return fail(s);
+  const uint64_t base_size = out->Size();
+  s = out->Sync();  // the image is durable before its name exists
+  if (!s.ok()) return fail(s);
+  s = out->Close();
+  if (!s.ok()) return fail(s);
+
+  // ---- 3. Install.
+  s = env_->RenameFile(tmp_path, final_path);
+  if (s.ok()) s = env_->SyncDir(dir_);
+  if (!s.ok()) {
+    (void)env_->RemoveFile(tmp_path);
+    return s;
+  }
+  {
+    Lock lk(mu_);
+    segments_.erase(segments_.begin(), segments_.begin() + old_segments.size());
+    base_seq_ = covered;
+    base_bytes_ = base_size;
+    compactions_++;
+    report->bytes_after = LogBytesLocked();
+  }
+
+  // ---- 4. Remove what the image replaced.
+  for (const auto& seg : old_segments) {
+    Status rs = env_->RemoveFile(seg.path);
+    if (!rs.ok()) Log(LogLevel::kWarning, "compaction: could not remove " + seg.path + ": " + rs.ToString());
+  }
+  if (old_base != 0 && old_base != covered) {
+    (void)env_->RemoveFile(dir_ + "/" + wal::BaseFileName(old_base));
+  }
+  s = env_->SyncDir(dir_);
+  if (!s.ok()) Log(LogLevel::kWarning, "compaction: directory sync failed: " + s.ToString());
+
+  report->keys_written = keys;
+  report->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  char line[200];
+  std::snprintf(line, sizeof(line), "compaction: %llu keys, %llu -> %llu bytes in %.3f s",
+                (unsigned long long)keys, (unsigned long long)report->bytes_before,
+                (unsigned long long)report->bytes_after, report->seconds);
+  Log(LogLevel::kInfo, line);
+  return Status::OK();
+}
+
+}  // namespace walnut

@@ -1,0 +1,134 @@
+// DBImpl: the engine behind walnut::DB — index, write path with group
+// commit, the background syncer, and compaction.
+//
+// The write path (why acknowledged writes survive):
+//  1. Under mu_, a batch is validated as a whole, applied to the index, and
+//     encoded as one record appended to pending_ (memory), with the next
+//     sequence number.
+//  2. A writer that needs its record written becomes the flush leader if
+//     none is active: it takes all of pending_ (its own record and everyone
+//     else's), writes it with one write() outside the lock, and with fsync
+//     always also one fdatasync — group commit. The others wait on cv_ and
+//     find their records covered when the leader publishes written_seq_ /
+//     synced_seq_.
+//  3. Only then does Write return. So a SIGKILL after a return cannot lose
+//     the record (it is in the kernel), and with kAlways neither can a power
+//     loss (it is on disk).
+// A failed write or sync is sticky: every later write fails with it. After a
+// failed fsync the kernel may have dropped the dirty pages, so retrying and
+// then reporting success would be a lie (the PostgreSQL fsync lesson).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/keyspace.h"
+#include "engine/recovery.h"
+#include "walnut/db.h"
+#include "walnut/env.h"
+
+namespace walnut {
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(std::string dir, Options options);
+  ~DBImpl() override;
+
+  Status OpenImpl();
+
+  Status Close() override;
+  Status Put(std::string_view key, std::string_view value, const WriteOptions& wo) override;
+  Status Delete(std::string_view key, const WriteOptions& wo) override;
+  Status Write(const WriteBatch& batch, const WriteOptions& wo) override;
+  Result<uint64_t> WriteDeferred(const WriteBatch& batch, bool more_follows) override;
+  Status FlushLog(bool sync) override;
+  Status Sync() override;
+  Result<std::string> Get(std::string_view key) override;
+  Status Read(uint32_t db, std::string_view key,
+              const std::function<void(std::string_view, int64_t)>& fn) override;
+  bool Exists(uint32_t db, std::string_view key) override;
+  uint64_t KeyCount(uint32_t db) override;
+  uint64_t Scan(uint32_t db, uint64_t cursor, size_t count,
+                const std::function<void(std::string_view, std::string_view, int64_t)>& fn) override;
+  Result<std::string> RandomKey(uint32_t db) override;
+  uint64_t SweepExpired(size_t budget) override;
+  Result<CompactionReport> Compact() override;
+  DbStats Stats() override;
+  const Options& options() const override { return opts_; }
+  const std::string& dir() const override { return dir_; }
+  int64_t NowMs() const override;
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+
+  void Log(LogLevel level, std::string_view msg) const;
+  Status CheckWritable() const;  // requires mu_
+  // Waits until no other thread's atomic group is open. Requires mu_.
+  Status WaitForGroup(Lock& lk);
+  // Validates, applies and encodes a batch (see the class comment).
+  Status AppendLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq);
+  // Returns once records up to `target` are written (and synced if asked).
+  Status FlushLocked(Lock& lk, uint64_t target, bool sync);
+  // Seals the active segment and starts the next. Requires mu_ and the
+  // flush token (flushing_); releases mu_ during I/O.
+  Status RollOverLocked(Lock& lk);
+  Result<std::shared_ptr<WritableFile>> CreateSegment(uint64_t id, uint64_t first_seq);
+  void SyncThreadMain();
+  uint64_t LogBytesLocked() const;
+  Status CompactOnce(CompactionReport* report, bool* retry);
+
+  const std::string dir_;
+  const Options opts_;
+  Env* const env_;
+  std::unique_ptr<FileLock> dir_lock_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;      // flushes finished, groups closed
+  Keyspace ks_;                     // guarded by mu_
+  std::mt19937_64 rng_{0x5eed};     // guarded by mu_ (RANDOMKEY)
+
+  // Log state, guarded by mu_.
+  std::string pending_;             // encoded records not yet written
+  std::string spare_;               // recycled buffer for pending_
+  uint64_t last_seq_ = 0;           // newest record encoded
+  uint64_t written_seq_ = 0;        // newest record written to the OS
+  uint64_t synced_seq_ = 0;         // newest record known durable
+  bool flushing_ = false;           // a leader is writing, syncing or rolling over
+  Status write_error_;              // sticky; see the class comment
+  bool closed_ = false;
+
+  bool group_open_ = false;
+  std::thread::id group_owner_;
+  std::string group_ops_;
+  uint32_t group_count_ = 0;
+
+  std::shared_ptr<WritableFile> active_;  // shared: the syncer may hold it
+  uint64_t active_id_ = 0;
+  std::vector<SegmentFile> segments_;     // every live segment, active last
+  uint64_t base_seq_ = 0;                 // current base image (0: none)
+  uint64_t base_bytes_ = 0;
+  uint64_t swap_epoch_ = 0;               // bumped by SWAPDB (compaction restarts)
+
+  // Statistics, guarded by mu_.
+  uint64_t syncs_ = 0;
+  uint64_t writes_ = 0;
+  uint64_t bytes_written_ = 0;
+  uint64_t compactions_ = 0;
+  int64_t last_sync_ms_ = 0;
+  RecoveryReport recovery_;
+
+  std::mutex compact_mu_;  // one compaction at a time; Close waits for it
+
+  std::thread sync_thread_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool stop_sync_ = false;  // guarded by sync_mu_
+};
+
+}  // namespace walnut

@@ -1,0 +1,133 @@
+#include "engine/keyspace.h"
+
+#include <utility>
+
+#include "common/hash.h"
+#include "engine/wal_format.h"
+
+namespace walnut {
+
+Keyspace::Keyspace(uint32_t num_dbs) : dbs_(num_dbs) {}
+
+Entry* Keyspace::Find(uint32_t db, std::string_view key, int64_t now_ms) {
+  uint64_t h = HashKey(key);
+  Entry* e = dbs_[db].index.Find(key, h);
+  if (e && now_ms > 0 && e->ExpiredAt(now_ms)) {
+    Erase(db, e);
+    expired_removed_++;
+    return nullptr;
+  }
+  return e;
+}
+
+void Keyspace::Insert(uint32_t db, Entry* e) {
+  Db& d = dbs_[db];
+  if (e->expire_at_ms) d.expires++;
+  live_bytes_ += e->key_len + e->value_len;
+  if (Entry* old = d.index.Upsert(e)) {
+    Removed(db, old);
+    Entry::Free(old);
+  }
+}
+
+void Keyspace::Removed(uint32_t db, const Entry* e) {
+  if (e->expire_at_ms) dbs_[db].expires--;
+  live_bytes_ -= e->key_len + e->value_len;
+}
+
+void Keyspace::Erase(uint32_t db, Entry* e) {
+  Entry* gone = dbs_[db].index.Remove(e->key(), e->hash);
+  if (gone) {
+    Removed(db, gone);
+    Entry::Free(gone);
+  }
+}
+
+void Keyspace::ClearDb(uint32_t db) {
+  Db& d = dbs_[db];
+  d.index.ForEach([&](const Entry* e) { live_bytes_ -= e->key_len + e->value_len; });
+  d.index.Clear();
+  d.expires = 0;
+}
+
+void Keyspace::Clear() {
+  for (uint32_t i = 0; i < dbs_.size(); i++) ClearDb(i);
+}
+
+bool Keyspace::Apply(const DecodedOp& op, int64_t now_ms) {
+  switch (op.code) {
+    case wal::kPut:
+    case wal::kPutExpire:
+      Insert(op.db, Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms));
+      return true;
+    case wal::kDelete: {
+      Entry* e = Find(op.db, op.key, now_ms);
+      if (!e) return false;  // deleting nothing changes nothing
+      Erase(op.db, e);
+      return true;
+    }
+    case wal::kSetExpiry: {
+      Entry* e = Find(op.db, op.key, now_ms);
+      if (!e) return false;  // see the file comment: never log an expiry of a missing key
+      if (e->expire_at_ms && !op.expire_at_ms) dbs_[op.db].expires--;
+      if (!e->expire_at_ms && op.expire_at_ms) dbs_[op.db].expires++;
+      e->expire_at_ms = op.expire_at_ms;
+      return true;
+    }
+    case wal::kFlushDb:
+      ClearDb(op.db);
+      return true;
+    case wal::kFlushAll:
+      Clear();
+      return true;
+    case wal::kSwapDb:
+      std::swap(dbs_[op.db], dbs_[op.db2]);
+      return true;
+  }
+  return false;
+}
+
+uint64_t Keyspace::DropExpired(int64_t now_ms) {
+  uint64_t n = 0;
+  for (uint32_t db = 0; db < dbs_.size(); db++) {
+    if (dbs_[db].expires == 0) continue;
+    size_t pos = 0;
+    size_t cap = dbs_[db].index.capacity();
+    dbs_[db].index.SweepSlots(
+        &pos, cap, [&](const Entry* e) { return e->ExpiredAt(now_ms); },
+        [&](Entry* e) {
+          Removed(db, e);
+          Entry::Free(e);
+          n++;
+        });
+  }
+  return n;
+}
+
+uint64_t Keyspace::Sweep(int64_t now_ms, size_t slots) {
+  uint64_t n = 0;
+  for (size_t tries = 0; tries < dbs_.size() && slots > 0; tries++) {
+    uint32_t db = sweep_db_;
+    if (dbs_[db].expires == 0) {
+      sweep_db_ = (sweep_db_ + 1) % uint32_t(dbs_.size());
+      sweep_pos_ = 0;
+      continue;
+    }
+    size_t cap = dbs_[db].index.capacity();
+    size_t step = std::min(slots, cap);
+    dbs_[db].index.SweepSlots(
+        &sweep_pos_, step, [&](const Entry* e) { return e->ExpiredAt(now_ms); },
+        [&](Entry* e) {
+          Removed(db, e);
+          Entry::Free(e);
+          n++;
+        });
+    slots -= step;
+    if (sweep_pos_ == 0) sweep_db_ = (sweep_db_ + 1) % uint32_t(dbs_.size());
+    else break;
+  }
+  expired_removed_ += n;
+  return n;
+}
+
+}  // namespace walnut

@@ -1,0 +1,68 @@
+// Keyspace: the numbered databases (Redis's SELECT 0..N-1) and how a log op
+// changes them. The live DB, recovery and the offline check tool all apply
+// ops through Apply(), so replay rebuilds exactly what the live process held.
+//
+// Expiry and replay: expiry times are absolute, so an expired key needs no
+// log record to stay dead. For replay to reproduce the live state, every
+// logged op must have the same effect whatever the clock says at replay. Put,
+// Delete, FlushDb, FlushAll and SwapDb are blind and qualify. SetExpiry
+// depends on the key existing, so the live DB logs it only when the key
+// exists (and has not expired) at that moment; replay then applies ops
+// literally (now_ms = 0: no expiry checks) and drops expired keys once at the
+// end.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/hash_index.h"
+#include "engine/write_batch_internal.h"
+
+namespace walnut {
+
+class Keyspace {
+ public:
+  explicit Keyspace(uint32_t num_dbs);
+
+  uint32_t num_dbs() const { return uint32_t(dbs_.size()); }
+  HashIndex& db(uint32_t i) { return dbs_[i].index; }
+
+  // Looks a key up; when now_ms > 0 an expired entry is removed and null
+  // returned (lazy expiry).
+  Entry* Find(uint32_t db, std::string_view key, int64_t now_ms);
+
+  // Applies one op. now_ms > 0: live mode (SetExpiry on a missing or expired
+  // key does nothing and returns false so it is not logged). now_ms == 0:
+  // literal replay. Returns whether the op changed anything worth logging.
+  bool Apply(const DecodedOp& op, int64_t now_ms);
+
+  // Removes the entry from its db and frees it.
+  void Erase(uint32_t db, Entry* e);
+  // Removes every expired key (after replay).
+  uint64_t DropExpired(int64_t now_ms);
+  // Sweeps up to `slots` slots (rotating across dbs) for expired keys.
+  uint64_t Sweep(int64_t now_ms, size_t slots);
+
+  uint64_t keys(uint32_t db) const { return dbs_[db].index.size(); }
+  uint64_t expires(uint32_t db) const { return dbs_[db].expires; }
+  uint64_t live_bytes() const { return live_bytes_; }
+  uint64_t expired_removed() const { return expired_removed_; }
+  void Clear();
+
+ private:
+  struct Db {
+    HashIndex index;
+    uint64_t expires = 0;  // entries with an expiry
+  };
+  void Insert(uint32_t db, Entry* e);
+  void Removed(uint32_t db, const Entry* e);  // bookkeeping for a removed entry
+  void ClearDb(uint32_t db);
+
+  std::vector<Db> dbs_;
+  uint64_t live_bytes_ = 0;
+  uint64_t expired_removed_ = 0;
+  uint32_t sweep_db_ = 0;
+  size_t sweep_pos_ = 0;
+};
+
+}  // namespace walnut

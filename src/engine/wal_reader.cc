@@ -1,0 +1,88 @@
+#include "engine/wal_reader.h"
+
+#include <algorithm>
+
+#include "engine/wal_format.h"
+
+namespace walnut::wal {
+namespace {
+constexpr uint64_t kChunk = 4 << 20;
+}
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Env* env, const std::string& path) {
+  auto file = env->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  std::unique_ptr<SegmentReader> r(new SegmentReader(std::move(*file), path));
+  std::string_view head;
+  Status s = r->Window(0, kSegmentHeaderSize, &head);
+  if (!s.ok()) return s;
+  s = DecodeSegmentHeader(head, &r->header_);
+  if (!s.ok()) return Status(s.IsNotSupported() ? s : Status::Corruption(path + " at offset 0: " + s.message()));
+  r->offset_ = kSegmentHeaderSize;
+  return r;
+}
+
+Status SegmentReader::Window(uint64_t off, uint64_t n, std::string_view* out) {
+  uint64_t end = std::min(size_, off + n);
+  if (off >= buf_off_ && end <= buf_off_ + buf_.size()) {
+    *out = std::string_view(buf_).substr(off - buf_off_, end - off);
+    return Status::OK();
+  }
+  uint64_t want = std::min(size_ - std::min(size_, off), std::max(n, kChunk));
+  buf_.resize(want);
+  std::string_view got;
+  Status s = file_->Read(off, want, buf_.data(), &got);
+  if (!s.ok()) return s;
+  buf_.resize(got.size());
+  buf_off_ = off;
+  *out = std::string_view(buf_).substr(0, std::min<uint64_t>(buf_.size(), end - off));
+  return Status::OK();
+}
+
+SegmentReader::Outcome SegmentReader::Next(Record* rec, Status* io_error) {
+  if (offset_ >= size_) return Outcome::kEnd;
+  std::string_view head;
+  *io_error = Window(offset_, kRecordHeaderSize, &head);
+  if (!io_error->ok()) return Outcome::kDamage;
+  uint64_t need = AnnouncedRecordSize(head);
+  std::string_view data = head;
+  if (need > kRecordHeaderSize) {
+    // Only fetch the body when the header is intact, so a garbage length
+    // cannot make us allocate gigabytes.
+    Record probe;
+    ParseStatus hs = ParseRecord(head, &probe);
+    if (hs != ParseStatus::kBadHeader && offset_ + need <= size_) {
+      *io_error = Window(offset_, need, &data);
+      if (!io_error->ok()) return Outcome::kDamage;
+    }
+  }
+  ParseStatus ps = ParseRecord(data, rec);
+  if (ps != ParseStatus::kOk) {
+    damage_ = ps;
+    return Outcome::kDamage;
+  }
+  offset_ += rec->size;
+  return Outcome::kRecord;
+}
+
+bool SegmentReader::FindNextValid(uint64_t from, uint64_t* found, Status* io_error) {
+  for (uint64_t p = from; p + kRecordHeaderSize <= size_; p++) {
+    std::string_view head;
+    *io_error = Window(p, kRecordHeaderSize, &head);
+    if (!io_error->ok()) return false;
+    Record rec;
+    if (ParseRecord(head, &rec) == ParseStatus::kBadHeader) continue;  // cheap 16-bit filter
+    uint64_t need = AnnouncedRecordSize(head);
+    if (p + need > size_) continue;
+    std::string_view data;
+    *io_error = Window(p, need, &data);
+    if (!io_error->ok()) return false;
+    if (ParseRecord(data, &rec) == ParseStatus::kOk) {
+      *found = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace walnut::wal

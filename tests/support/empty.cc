@@ -1,1 +1,0 @@
-// Keeps walnut_testutil non-empty before any helper exists.

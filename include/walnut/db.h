@@ -113,7 +113,8 @@ class DB {
   // Resumable iteration in Redis SCAN's manner: start with cursor 0, call
   // again with the returned cursor until it is 0. Every key present for the
   // whole scan is visited at least once (possibly more), even across resizes.
-  // Visits about `count` keys per call.
+  // Visits about `count` keys per call. fn runs under the engine's lock and
+  // must not call back into the DB.
   virtual uint64_t Scan(uint32_t db, uint64_t cursor, size_t count,
                         const std::function<void(std::string_view key, std::string_view value,
                                                  int64_t expire_at_ms)>& fn) = 0;
@@ -121,9 +122,9 @@ class DB {
   virtual Result<std::string> RandomKey(uint32_t db) = 0;
 
   // ---- Maintenance.
-  // Removes up to `budget` expired keys found while walking the index from
-  // where the last call stopped; returns how many it removed. Expiry needs no
-  // log record: expiry times in the log are absolute.
+  // Walks about 4*budget index slots from where the last call stopped,
+  // removing the expired keys it meets; returns how many it removed. Expiry
+  // needs no log record: expiry times in the log are absolute.
   virtual uint64_t SweepExpired(size_t budget) = 0;
   // Rewrites the log so that it holds only live data. Reads and writes go on
   // meanwhile.

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <functional>
@@ -39,13 +40,16 @@ constexpr size_t kWorkerThreads = 4;
 
 struct RouteSpec {
   const char* path;
-  const char* method;
+  const char* methods;  // allowed methods, comma-separated
 };
 // The one table of routes and their methods; anything else on these paths
 // answers 405, and other paths 404.
 constexpr RouteSpec kRoutes[] = {
-    {"/set", "POST"},     {"/get", "GET"},    {"/delete", "POST"}, {"/size/compact", "POST"},
-    {"/size/get", "GET"}, {"/health", "GET"}, {"/metrics", "GET"},
+    // /get also takes POST because a GET request's body is never read by
+    // cpp-httplib (and has no defined meaning in HTTP); POST /get carries the
+    // original design's JSON-body form.
+    {"/set", "POST"},     {"/get", "GET,POST"}, {"/delete", "POST"}, {"/size/compact", "POST"},
+    {"/size/get", "GET"}, {"/health", "GET"},   {"/metrics", "GET"},
 };
 
 std::string Dump(const json& j) {
@@ -149,8 +153,8 @@ bool Authorized(const Request& req, const std::string& password) {
 }
 
 // Parses the body as a JSON object. On failure answers 400 and returns false.
-bool ParseObject(const Request& req, Response& res, json* out) {
-  *out = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+bool ParseObject(const std::string& text, Response& res, json* out) {
+  *out = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (out->is_discarded()) {
     SendError(res, 400, "malformed JSON in request body");
     return false;
@@ -284,26 +288,16 @@ void HttpApi::RegisterRoutes() {
     SendError(res, 500, "internal error: " + what);
   });
 
-  using Handler = std::function<void(const Request&, Response&)>;
-  // Every handler runs inside a catch-all: see the file comment.
-  auto guarded = [](Handler h) {
-    return [h = std::move(h)](const Request& req, Response& res) {
-      try {
-        h(req, res);
-      } catch (const std::exception& e) {
-        SendError(res, 500, std::string("internal error: ") + e.what());
-      } catch (...) {
-        SendError(res, 500, "internal error");
-      }
-    };
-  };
+  // A route's logic sees the request and its body, read beforehand (see
+  // WithBody below).
+  using Logic = std::function<void(const Request&, const std::string& body, Response&)>;
 
-  auto handler_for = [this](std::string_view path) -> Handler {
+  auto logic_for = [this](std::string_view path) -> Logic {
     if (path == "/set") {
-      return [this](const Request& req, Response& res) {
+      return [this](const Request&, const std::string& text, Response& res) {
         json body;
         std::string key, value;
-        if (!ParseObject(req, res, &body) || !StringField(body, "key", res, &key) ||
+        if (!ParseObject(text, res, &body) || !StringField(body, "key", res, &key) ||
             !StringField(body, "value", res, &value)) {
           return;
         }
@@ -320,15 +314,22 @@ void HttpApi::RegisterRoutes() {
       };
     }
     if (path == "/get") {
-      return [this](const Request& req, Response& res) {
+      return [this](const Request& req, const std::string& text, Response& res) {
         std::string key;
         if (req.has_param("key")) {
           key = req.get_param_value("key");
-        } else if (!req.body.empty()) {
+        } else if (req.method == "POST") {
           json body;
-          if (!ParseObject(req, res, &body) || !StringField(body, "key", res, &key)) return;
+          if (!ParseObject(text, res, &body) || !StringField(body, "key", res, &key)) return;
         } else {
-          return SendError(res, 400, "missing key: use /get?key=K or a JSON body {\"key\": K}");
+          if (std::atoll(req.get_header_value("Content-Length").c_str()) > 0) {
+            // The unread body stays in the connection; ask the client to
+            // close it so it is not taken for the next request.
+            res.set_header("Connection", "close");
+          }
+          return SendError(res, 400,
+                           "missing key: use GET /get?key=K, or POST /get with a JSON body "
+                           "{\"key\": K} (a GET request's body is not read)");
         }
         std::lock_guard<std::mutex> lock(state_.exec_mu);
         if (state_.db == nullptr) return SendError(res, 503, "database is not open");
@@ -341,10 +342,10 @@ void HttpApi::RegisterRoutes() {
       };
     }
     if (path == "/delete") {
-      return [this](const Request& req, Response& res) {
+      return [this](const Request&, const std::string& text, Response& res) {
         json body;
         std::string key;
-        if (!ParseObject(req, res, &body) || !StringField(body, "key", res, &key)) return;
+        if (!ParseObject(text, res, &body) || !StringField(body, "key", res, &key)) return;
         std::lock_guard<std::mutex> lock(state_.exec_mu);
         if (state_.db == nullptr) return SendError(res, 503, "database is not open");
         // Checked under exec_mu, so nothing can create the key between the
@@ -364,7 +365,7 @@ void HttpApi::RegisterRoutes() {
       };
     }
     if (path == "/size/compact") {
-      return [this](const Request&, Response& res) {
+      return [this](const Request&, const std::string&, Response& res) {
         // Compaction can take long; it runs without exec_mu (the engine lets
         // reads and writes go on meanwhile), on a handle copied under it.
         std::shared_ptr<DB> db = CurrentDb(state_);
@@ -383,7 +384,7 @@ void HttpApi::RegisterRoutes() {
       };
     }
     if (path == "/size/get") {
-      return [this](const Request&, Response& res) {
+      return [this](const Request&, const std::string&, Response& res) {
         std::shared_ptr<DB> db = CurrentDb(state_);
         if (db == nullptr) return SendError(res, 503, "database is not open");
         DbStats st = db->Stats();
@@ -396,7 +397,7 @@ void HttpApi::RegisterRoutes() {
       };
     }
     if (path == "/health") {
-      return [this](const Request&, Response& res) {
+      return [this](const Request&, const std::string&, Response& res) {
         std::shared_ptr<DB> db = CurrentDb(state_);
         if (db == nullptr) {
           return SendJson(res, 503,
@@ -424,7 +425,7 @@ void HttpApi::RegisterRoutes() {
       };
     }
     if (path == "/metrics") {
-      return [this](const Request&, Response& res) {
+      return [this](const Request&, const std::string&, Response& res) {
         res.status = 200;
         res.set_content(RenderMetrics(), "text/plain; version=0.0.4; charset=utf-8");
       };
@@ -432,26 +433,81 @@ void HttpApi::RegisterRoutes() {
     return nullptr;
   };
 
+  // Every handler runs inside a catch-all: see the file comment.
+  auto guarded = [](Logic logic) -> Logic {
+    return [logic = std::move(logic)](const Request& req, const std::string& body, Response& res) {
+      try {
+        logic(req, body, res);
+      } catch (const std::exception& e) {
+        SendError(res, 500, std::string("internal error: ") + e.what());
+      } catch (...) {
+        SendError(res, 500, "internal error");
+      }
+    };
+  };
+  // Methods that may carry a body get a content-reader handler, so routing
+  // happens before the body is read. This matters because cpp-httplib 0.11
+  // otherwise reads a body without Content-Length until the client closes
+  // (curl -X POST sends none), stalling for the whole read timeout; RFC 9112
+  // says such a request has no body, and so do we.
+  auto with_body = [](Logic logic) {
+    return [logic = std::move(logic)](const Request& req, Response& res,
+                                      const httplib::ContentReader& reader) {
+      std::string body;
+      bool has_body =
+          req.has_header("Content-Length") ||
+          req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+      if (has_body && !reader([&body](const char* data, size_t n) {
+            body.append(data, n);
+            return true;
+          })) {
+        if (res.status == 413) {
+          return SendError(res, 413,
+                           "request body larger than " + std::to_string(kMaxBodyBytes >> 20) +
+                               " MiB; use the RESP API for large values");
+        }
+        return SendError(res, 400, "could not read the request body");
+      }
+      logic(req, body, res);
+    };
+  };
+  auto without_body = [](Logic logic) {
+    return [logic = std::move(logic)](const Request& req, Response& res) { logic(req, "", res); };
+  };
+  auto register_method = [&](const std::string& method, const std::string& path, Logic logic) {
+    if (method == "GET") s.Get(path, without_body(logic));
+    if (method == "OPTIONS") s.Options(path, without_body(logic));
+    if (method == "POST") s.Post(path, with_body(logic));
+    if (method == "PUT") s.Put(path, with_body(logic));
+    if (method == "PATCH") s.Patch(path, with_body(logic));
+    if (method == "DELETE") s.Delete(path, with_body(logic));
+  };
+
   const char* kAllMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
   for (const RouteSpec& route : kRoutes) {
-    Handler h = guarded(handler_for(route.path));
-    std::string allowed = route.method;
-    Handler wrong_method = [allowed](const Request& req, Response& res) {
+    Logic logic = guarded(logic_for(route.path));
+    std::string allowed = route.methods;
+    std::string allowed_text = allowed;
+    for (char& ch : allowed_text) {
+      if (ch == ',') ch = '/';
+    }
+    Logic wrong_method = [allowed, allowed_text](const Request& req, const std::string&,
+                                                 Response& res) {
       res.set_header("Allow", allowed);
       SendError(res, 405,
-                "method " + req.method + " not allowed on " + req.path + "; use " + allowed);
+                "method " + req.method + " not allowed on " + req.path + "; use " + allowed_text);
     };
     for (const char* m : kAllMethods) {
-      const Handler& use = allowed == m ? h : wrong_method;
-      std::string p = route.path;
-      if (std::strcmp(m, "GET") == 0) s.Get(p, use);
-      if (std::strcmp(m, "POST") == 0) s.Post(p, use);
-      if (std::strcmp(m, "PUT") == 0) s.Put(p, use);
-      if (std::strcmp(m, "DELETE") == 0) s.Delete(p, use);
-      if (std::strcmp(m, "PATCH") == 0) s.Patch(p, use);
-      if (std::strcmp(m, "OPTIONS") == 0) s.Options(p, use);
+      bool ok = ("," + allowed + ",").find(std::string(",") + m + ",") != std::string::npos;
+      register_method(m, route.path, ok ? logic : wrong_method);
     }
   }
+  // Unknown paths with a body-carrying method: registered last (httplib
+  // tries routes in order) so they too are answered without stalling.
+  Logic not_found = [](const Request& req, const std::string&, Response& res) {
+    SendError(res, 404, "no such route: " + req.path);
+  };
+  for (const char* m : {"POST", "PUT", "PATCH", "DELETE"}) register_method(m, ".*", not_found);
 }
 
 std::string HttpApi::RenderMetrics() {

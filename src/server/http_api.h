@@ -3,7 +3,7 @@
 //
 // Routes (JSON in and out; every reply carries "success": "true"|"false"):
 //   POST /set           {"key": K, "value": V}   -> 200 {"success","message"}
-//   GET  /get?key=K     (or a JSON body {"key"})  -> 200 {"success","key","value"} | 404
+//   GET  /get?key=K  or  POST /get {"key": K}   -> 200 {"success","key","value"} | 404
 //   POST /delete        {"key": K}               -> 200 {"success","message","deleted"}
 //   POST /size/compact                           -> 200 {"success","bytes_before","bytes_after",
 //                                                         "bytes_saved","keys_written","seconds"}
@@ -13,7 +13,10 @@
 // Errors: 400 malformed JSON or a missing/non-string key or value, 401 a
 // missing or wrong password (when --requirepass is set), 404 a missing key or
 // unknown route, 405 a wrong method, 500/503/507 engine failures; each with
-// {"success": "false", "message": M}.
+// {"success": "false", "message": M}. A POST without a body (no
+// Content-Length) counts as an empty body; a GET request's body is never read
+// (HTTP gives it no meaning, and cpp-httplib does not read it), which is why
+// the JSON-body form of /get is a POST.
 //
 // Keys and values are JSON strings, so they are UTF-8 text: this API is for
 // humans and scripts. Binary values belong to the RESP API; when /get meets a

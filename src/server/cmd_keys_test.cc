@@ -158,7 +158,7 @@ TEST_F(KeysTest, ScanVisitsEveryKeyAcrossCallsAndFilters) {
 
 TEST_F(KeysTest, ScanArgumentErrors) {
   EXPECT_EQ(R("SCAN", "x"), "(error) ERR invalid cursor");
-  EXPECT_EQ(R("SCAN", "-1"), "(error) ERR invalid cursor");
+  EXPECT_EQ(R("SCAN", " 1"), "(error) ERR invalid cursor");
   EXPECT_EQ(R("SCAN", "0", "COUNT", "0"), "(error) ERR syntax error");
   EXPECT_EQ(R("SCAN", "0", "COUNT", "x"), "(error) ERR value is not an integer or out of range");
   EXPECT_EQ(R("SCAN", "0", "MATCH"), "(error) ERR syntax error");

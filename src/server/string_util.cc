@@ -55,21 +55,15 @@ bool ParseInt32(std::string_view s, int32_t* out) {
 }
 
 bool ParseCursor(std::string_view s, uint64_t* out) {
-  // Redis hands the C string to its parsers, so a NUL ends it.
+  // Redis hands the C string to strtoul, so a NUL ends it.
   const size_t nul = s.find('\0');
   if (nul != std::string_view::npos) s = s.substr(0, nul);
-  int64_t v;
-  if (ParseInt64(s, &v)) {
-    if (v < 0) return false;
-    *out = static_cast<uint64_t>(v);
-    return true;
-  }
-  if (s.empty()) return false;
+  if (!s.empty() && std::isspace(static_cast<unsigned char>(s[0]))) return false;
   const std::string text(s);
   errno = 0;
   char* end = nullptr;
   const unsigned long long u = std::strtoull(text.c_str(), &end, 10);
-  if (errno == EINVAL || errno == ERANGE || *end != '\0') return false;
+  if (*end != '\0' || errno == ERANGE) return false;
   *out = u;
   return true;
 }

@@ -24,10 +24,10 @@ bool ParseInt64(std::string_view s, int64_t* out);
 // getIntFromObject: DB indexes).
 bool ParseInt32(std::string_view s, int32_t* out);
 
-// SCAN's cursor (Redis string2ull): a strict non-negative int64 (as
-// ParseInt64), or failing that anything strtoull accepts whole (so "007",
-// " 7", "+7" and values up to 2^64-1 are cursors; "-1" is not). Like Redis,
-// the text ends at its first NUL byte.
+// SCAN's cursor, as Redis 7.0 parses it (strtoul over the C string): no
+// leading white space, nothing after the digits, no overflow; a sign is
+// allowed and a negative number wraps around (so "-1" is 2^64-1), and the
+// empty string is cursor 0. Like Redis, the text ends at its first NUL byte.
 bool ParseCursor(std::string_view s, uint64_t* out);
 
 // Decimal text of v.

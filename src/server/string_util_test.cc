@@ -83,7 +83,7 @@ TEST(ParseInt32Test, Range) {
   EXPECT_FALSE(ParseInt32("1.5", &v));
 }
 
-TEST(ParseCursorTest, StrictAndLenientForms) {
+TEST(ParseCursorTest, AsRedisStrtoul) {
   uint64_t c = 0;
   EXPECT_TRUE(ParseCursor("0", &c));
   EXPECT_EQ(c, 0u);
@@ -91,21 +91,25 @@ TEST(ParseCursorTest, StrictAndLenientForms) {
   EXPECT_EQ(c, 17u);
   EXPECT_TRUE(ParseCursor("18446744073709551615", &c));
   EXPECT_EQ(c, UINT64_MAX);
-  // What strtoull accepts whole is a cursor too, as in Redis.
+  // What strtoul accepts whole is a cursor, as in Redis 7.0.
   EXPECT_TRUE(ParseCursor("007", &c));
-  EXPECT_EQ(c, 7u);
-  EXPECT_TRUE(ParseCursor(" 7", &c));
   EXPECT_EQ(c, 7u);
   EXPECT_TRUE(ParseCursor("+7", &c));
   EXPECT_EQ(c, 7u);
+  EXPECT_TRUE(ParseCursor("-1", &c));  // wraps around
+  EXPECT_EQ(c, UINT64_MAX);
+  EXPECT_TRUE(ParseCursor("", &c));
+  EXPECT_EQ(c, 0u);
   EXPECT_TRUE(ParseCursor("5\0junk"s, &c));  // the C string ends at NUL
   EXPECT_EQ(c, 5u);
-  EXPECT_FALSE(ParseCursor("-1", &c));
+  EXPECT_FALSE(ParseCursor(" 7", &c));
+  EXPECT_FALSE(ParseCursor("\t7", &c));
   EXPECT_FALSE(ParseCursor("18446744073709551616", &c));
-  EXPECT_FALSE(ParseCursor("", &c));
+  EXPECT_FALSE(ParseCursor("-18446744073709551616", &c));
   EXPECT_FALSE(ParseCursor("abc", &c));
   EXPECT_FALSE(ParseCursor("7 ", &c));
   EXPECT_FALSE(ParseCursor("1.0", &c));
+  EXPECT_FALSE(ParseCursor("0x1", &c));
 }
 
 TEST(LongDoubleTest, ParseAccepts) {

@@ -109,6 +109,9 @@ class DB {
                       const std::function<void(std::string_view value,
                                                int64_t expire_at_ms)>& fn) = 0;
   virtual bool Exists(uint32_t db, std::string_view key) = 0;
+  // Seconds since the key was last read or written (OBJECT IDLETIME), without
+  // counting as an access. Keys untouched since start-up count from the open.
+  virtual Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) = 0;
   virtual uint64_t KeyCount(uint32_t db) = 0;
   // Resumable iteration in Redis SCAN's manner: start with cursor 0, call
   // again with the returned cursor until it is 0. Every key present for the

@@ -96,6 +96,7 @@ Status DBImpl::OpenImpl() {
     }
   }
 
+  opened_ms_ = NowMs();
   RecoveryParams params;
   params.env = env_;
   params.dir = dir_;
@@ -468,6 +469,18 @@ Status DBImpl::Read(uint32_t db, std::string_view key,
   e->access_s = uint32_t(now / 1000);
   fn(e->value(), e->expire_at_ms);
   return Status::OK();
+}
+
+Result<uint64_t> DBImpl::IdleSeconds(uint32_t db, std::string_view key) {
+  Lock lk(mu_);
+  if (closed_) return Status::Closed();
+  if (db >= ks_.num_dbs()) return Status::InvalidArgument("database index out of range");
+  int64_t now = NowMs();
+  Entry* e = ks_.Find(db, key, now);
+  if (!e) return Status::NotFound();
+  int64_t last_s = e->access_s ? int64_t(e->access_s) : opened_ms_ / 1000;
+  int64_t idle = now / 1000 - last_s;
+  return uint64_t(idle > 0 ? idle : 0);
 }
 
 bool DBImpl::Exists(uint32_t db, std::string_view key) {

@@ -53,6 +53,7 @@ class DBImpl final : public DB {
   Status Read(uint32_t db, std::string_view key,
               const std::function<void(std::string_view, int64_t)>& fn) override;
   bool Exists(uint32_t db, std::string_view key) override;
+  Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) override;
   uint64_t KeyCount(uint32_t db) override;
   uint64_t Scan(uint32_t db, uint64_t cursor, size_t count,
                 const std::function<void(std::string_view, std::string_view, int64_t)>& fn) override;
@@ -122,6 +123,7 @@ class DBImpl final : public DB {
   uint64_t compactions_ = 0;
   int64_t last_sync_ms_ = 0;
   RecoveryReport recovery_;
+  int64_t opened_ms_ = 0;
 
   std::mutex compact_mu_;  // one compaction at a time; Close waits for it
 

@@ -340,6 +340,18 @@ TEST_F(DbTest, EverySecSyncsInTheBackground) {
   EXPECT_EQ(db->Stats().synced_seq, st.last_seq);
 }
 
+TEST_F(DbTest, IdleSecondsCountsFromLastAccess) {
+  Open();
+  ASSERT_OK(db->Put("k", "v"));
+  clock += 5000;
+  EXPECT_EQ(*db->IdleSeconds(0, "k"), 5u);
+  EXPECT_EQ(*db->IdleSeconds(0, "k"), 5u);  // asking is not an access
+  (void)db->Get("k");
+  clock += 2000;
+  EXPECT_EQ(*db->IdleSeconds(0, "k"), 2u);
+  EXPECT_TRUE(db->IdleSeconds(0, "missing").status().IsNotFound());
+}
+
 TEST_F(DbTest, ClosedDatabaseRefusesCalls) {
   Open();
   ASSERT_OK(db->Close());

@@ -57,9 +57,12 @@ void Keyspace::Clear() {
 bool Keyspace::Apply(const DecodedOp& op, int64_t now_ms) {
   switch (op.code) {
     case wal::kPut:
-    case wal::kPutExpire:
-      Insert(op.db, Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms));
+    case wal::kPutExpire: {
+      Entry* e = Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms);
+      e->access_s = uint32_t(now_ms / 1000);  // 0 in replay: "since start-up"
+      Insert(op.db, e);
       return true;
+    }
     case wal::kDelete: {
       Entry* e = Find(op.db, op.key, now_ms);
       if (!e) return false;  // deleting nothing changes nothing

@@ -1,4 +1,5 @@
-// Unit tests of HttpApi on a real engine in a temporary directory, driven by
+// Unit tests of HttpApi (named *_unit_test so its target does not clash
+// with the black-box tests/http_api_test.cc) on a real engine in a temporary directory, driven by
 // curl: every route, every error path, authentication, the hooks into
 // SharedState (on_key_written, server_metrics) and a port already taken.
 // tests/http_api_test.cc covers the same API inside the real walnut-server.

@@ -9,6 +9,7 @@
 //    delete stays deleted;
 //  - the one operation in flight at the kill is all-or-nothing;
 //  - no other value appears.
+// The child also compacts now and then, so kills land during compactions.
 // Rounds: WALNUT_CRASH_ROUNDS (default 25; `make crash-test` runs 1000).
 // Seed: WALNUT_TEST_SEED (printed).
 #include <gtest/gtest.h>
@@ -47,6 +48,8 @@ Options ModeFor(int round) {
   o.fsync = round % 3 == 0 ? FsyncMode::kAlways : round % 3 == 1 ? FsyncMode::kEverySec
                                                                   : FsyncMode::kNo;
   o.segment_size = 64 * 1024;  // many rollovers
+  // Compact often, so that kills land during compactions too.
+  o.compact_min_log_bytes = 256 * 1024;
   o.logger = [](LogLevel, std::string_view) {};
   return o;
 }
@@ -74,6 +77,11 @@ void WriteLine(int fd, const std::string& line) {
   WriteLine(fd, "R");  // ready
   std::mt19937_64 rng(Seed() * 1000003 + uint64_t(round));
   for (uint64_t n = 0;; n++) {
+    if (rng() % 60 == 0) {
+      // A compaction, so that some kills land in the middle of one.
+      if (!(*db)->Compact().ok()) _exit(5);
+      continue;
+    }
     int kind = int(rng() % 10);
     std::string v = "r" + std::to_string(round) + "n" + std::to_string(n) +
                     std::string(size_t(rng() % 300), 'x');
@@ -100,6 +108,13 @@ void WriteLine(int fd, const std::string& line) {
   }
 }
 
+bool HasBase(const std::string& dir) {
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("base-", 0) == 0) return true;
+  }
+  return false;
+}
+
 struct Op {
   char kind = 0;
   std::vector<std::string> keys;
@@ -113,7 +128,7 @@ TEST(EngineCrash, SigkillNeverLosesAcknowledgedWrites) {
   std::filesystem::remove_all(dir);
   std::mt19937_64 rng(Seed());
   std::map<std::string, std::optional<std::string>> model;  // nullopt: deleted
-  uint64_t acked_total = 0, checked_total = 0;
+  uint64_t acked_total = 0, checked_total = 0, bases_seen = 0;
 
   for (int round = 0; round < Rounds(); round++) {
     int fds[2];
@@ -209,9 +224,13 @@ TEST(EngineCrash, SigkillNeverLosesAcknowledgedWrites) {
       checked_total++;
     }
     ASSERT_TRUE((*db)->Close().ok());
+    bases_seen += HasBase(dir);
   }
-  std::fprintf(stderr, "crash rounds=%d acknowledged ops=%llu key checks=%llu losses=0\n",
-               Rounds(), (unsigned long long)acked_total, (unsigned long long)checked_total);
+  std::fprintf(stderr,
+               "crash rounds=%d acknowledged ops=%llu key checks=%llu rounds ending with a base "
+               "image=%llu losses=0\n",
+               Rounds(), (unsigned long long)acked_total, (unsigned long long)checked_total,
+               (unsigned long long)bases_seen);
   std::filesystem::remove_all(dir);
 }
 

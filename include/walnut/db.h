@@ -46,6 +46,9 @@ struct DbStats {
   uint64_t writes = 0;                   // write batches committed
   uint64_t bytes_written = 0;            // log bytes written since open
   uint64_t compactions = 0;              // compactions completed since open
+  uint64_t auto_compactions = 0;         // of which started by the policy
+  uint64_t dead_bytes_estimate = 0;      // log bytes not needed for the live data (approx.)
+  bool compacting = false;               // a compaction is running now
   int64_t last_sync_ms = 0;              // wall time of the last good sync
   std::string write_error;               // non-empty: writes are refused
   RecoveryReport recovery;

@@ -48,6 +48,17 @@ struct Options {
   // Redis's limits: 512 MiB per key and per value.
   uint64_t max_key_size = 512ull << 20;
   uint64_t max_value_size = 512ull << 20;
+  // Automatic compaction (the original design's "when to compact"): a
+  // background thread rewrites the log when it has grown past
+  // compact_min_log_bytes AND at least compact_garbage_ratio of it is
+  // estimated dead (overwritten, deleted or expired data). The defaults
+  // bound the log at about twice the live data.
+  bool auto_compact = true;
+  uint64_t compact_min_log_bytes = 16ull << 20;
+  double compact_garbage_ratio = 0.5;
+  // Upper bound on the rate at which compaction writes its image, so that
+  // foreground writes keep the disk; 0 means unlimited.
+  uint64_t compact_rate_bytes_per_sec = 256ull << 20;
   // Number of numbered databases (Redis SELECT). Fixed for the life of the
   // directory's data: records naming a db >= this fail Open.
   uint32_t num_databases = 16;

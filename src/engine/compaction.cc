@@ -18,6 +18,7 @@
 // keyspace.h). SWAPDB is the one op for which that fails, so a compaction
 // that sees one start under it restarts.
 #include <chrono>
+#include <thread>
 
 #include "engine/db_impl.h"
 #include "engine/wal_format.h"
@@ -28,6 +29,11 @@ namespace walnut {
 
 Result<CompactionReport> DBImpl::Compact() {
   std::lock_guard<std::mutex> cg(compact_mu_);
+  compacting_ = true;
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = false; }
+  } done{compacting_};
   CompactionReport report;
   for (int attempt = 0; attempt < 5; attempt++) {
     bool retry = false;
@@ -115,7 +121,7 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     do {
       {
         Lock lk(mu_);
-        if (closed_) return fail(Status::Closed());
+        if (closed_ || closing_) return fail(Status::Closed("compaction stopped: database closing"));
         if (swap_epoch_ != epoch) {
           *retry = true;
           return fail(Status::OK());
@@ -135,6 +141,14 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
       if (rec.size() >= (1u << 20)) {
         s = emit();
         if (!s.ok()) return fail(s);
+        // Rate limit: stay at or below compact_rate_bytes_per_sec so that
+        // foreground writes keep most of the disk.
+        if (opts_.compact_rate_bytes_per_sec > 0) {
+          double should_take = double(out->Size()) / double(opts_.compact_rate_bytes_per_sec);
+          auto ahead = std::chrono::duration<double>(should_take) -
+                       (std::chrono::steady_clock::now() - start);
+          if (ahead.count() > 0) std::this_thread::sleep_for(ahead);
+        }
       }
     } while (cursor != 0);
   }

@@ -165,17 +165,22 @@ Status DBImpl::OpenImpl() {
   if (opts_.fsync == FsyncMode::kEverySec) {
     sync_thread_ = std::thread([this] { SyncThreadMain(); });
   }
+  if (opts_.auto_compact) {
+    compact_thread_ = std::thread([this] { CompactThreadMain(); });
+  }
   return Status::OK();
 }
 
 Status DBImpl::Close() {
-  std::lock_guard<std::mutex> cg(compact_mu_);  // let a compaction finish
+  closing_ = true;  // a running compaction stops early (its .tmp is removed)
   {
     std::lock_guard<std::mutex> g(sync_mu_);
     stop_sync_ = true;
   }
   sync_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
+  if (compact_thread_.joinable()) compact_thread_.join();
+  std::lock_guard<std::mutex> cg(compact_mu_);  // a compaction another thread started
 
   Lock lk(mu_);
   if (closed_) return Status::OK();
@@ -527,6 +532,49 @@ uint64_t DBImpl::SweepExpired(size_t budget) {
 
 // --------------------------------------------------------------------- stats
 
+uint64_t DBImpl::DeadBytesLocked() const {
+  // Live data costs its key and value bytes plus a few bytes of op framing
+  // per key in a compacted log; everything beyond that is reclaimable.
+  uint64_t keys = 0;
+  for (uint32_t i = 0; i < ks_.num_dbs(); i++) keys += ks_.keys(i);
+  uint64_t live = ks_.live_bytes() + keys * 8 + 4096;
+  uint64_t log = LogBytesLocked();
+  return log > live ? log - live : 0;
+}
+
+void DBImpl::CompactThreadMain() {
+  auto backoff = std::chrono::seconds(1);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> g(sync_mu_);
+      sync_cv_.wait_for(g, backoff, [this] { return stop_sync_; });
+      if (stop_sync_) return;
+    }
+    bool due;
+    {
+      Lock lk(mu_);
+      if (closed_ || !write_error_.ok()) continue;
+      uint64_t log = LogBytesLocked();
+      due = log >= opts_.compact_min_log_bytes &&
+            double(DeadBytesLocked()) >= opts_.compact_garbage_ratio * double(log);
+    }
+    if (!due) {
+      backoff = std::chrono::seconds(1);
+      continue;
+    }
+    auto r = Compact();
+    if (r.ok()) {
+      Lock lk(mu_);
+      auto_compactions_++;
+      backoff = std::chrono::seconds(1);
+    } else if (!closing_) {
+      // Don't hammer a failing disk; say so, and try again later.
+      Log(LogLevel::kWarning, "automatic compaction failed: " + r.status().ToString());
+      backoff = std::chrono::seconds(30);
+    }
+  }
+}
+
 uint64_t DBImpl::LogBytesLocked() const {
   uint64_t n = base_bytes_;
   for (const auto& s : segments_) n += s.size;
@@ -550,6 +598,9 @@ DbStats DBImpl::Stats() {
   st.writes = writes_;
   st.bytes_written = bytes_written_;
   st.compactions = compactions_;
+  st.auto_compactions = auto_compactions_;
+  st.dead_bytes_estimate = DeadBytesLocked();
+  st.compacting = compacting_;
   st.last_sync_ms = last_sync_ms_;
   if (!write_error_.ok()) st.write_error = write_error_.ToString();
   st.recovery = recovery_;

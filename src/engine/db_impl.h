@@ -81,6 +81,9 @@ class DBImpl final : public DB {
   Status RollOverLocked(Lock& lk);
   Result<std::shared_ptr<WritableFile>> CreateSegment(uint64_t id, uint64_t first_seq);
   void SyncThreadMain();
+  // The automatic compaction policy (Options::auto_compact).
+  void CompactThreadMain();
+  uint64_t DeadBytesLocked() const;
   uint64_t LogBytesLocked() const;
   Status CompactOnce(CompactionReport* report, bool* retry);
 
@@ -126,6 +129,10 @@ class DBImpl final : public DB {
   int64_t opened_ms_ = 0;
 
   std::mutex compact_mu_;  // one compaction at a time; Close waits for it
+  std::atomic<bool> compacting_{false};
+  std::atomic<bool> closing_{false};  // makes a running compaction give up
+  uint64_t auto_compactions_ = 0;     // guarded by mu_
+  std::thread compact_thread_;
 
   std::thread sync_thread_;
   std::mutex sync_mu_;

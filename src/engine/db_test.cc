@@ -340,6 +340,41 @@ TEST_F(DbTest, EverySecSyncsInTheBackground) {
   EXPECT_EQ(db->Stats().synced_seq, st.last_seq);
 }
 
+// The policy: a burst of overwrites must not leave the log at many times the
+// live data; the background thread compacts without being asked.
+TEST_F(DbTest, AutomaticCompactionBoundsTheLog) {
+  opts.compact_min_log_bytes = 1 << 20;
+  opts.segment_size = 1 << 20;
+  Open();
+  const std::string value(100, 'v');
+  for (int i = 0; i < 150000; i++) {
+    ASSERT_OK(db->Put("key" + std::to_string(i % 2000), value));
+  }
+  auto bounded = [&] {
+    DbStats st = db->Stats();
+    return st.auto_compactions >= 1 && st.log_bytes <= st.live_bytes * 5 / 2 + (2 << 20);
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!bounded() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  DbStats st = db->Stats();
+  EXPECT_TRUE(bounded()) << "log " << st.log_bytes << " live " << st.live_bytes
+                         << " auto compactions " << st.auto_compactions;
+  Reopen();
+  EXPECT_EQ(db->KeyCount(0), 2000u);
+  EXPECT_EQ(*db->Get("key1999"), value);
+}
+
+TEST_F(DbTest, AutomaticCompactionCanBeTurnedOff) {
+  opts.auto_compact = false;
+  opts.compact_min_log_bytes = 4096;
+  Open();
+  for (int i = 0; i < 5000; i++) ASSERT_OK(db->Put("k" + std::to_string(i % 10), "v"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a policy tick would run
+  EXPECT_EQ(db->Stats().compactions, 0u);
+}
+
 TEST_F(DbTest, IdleSecondsCountsFromLastAccess) {
   Open();
   ASSERT_OK(db->Put("k", "v"));

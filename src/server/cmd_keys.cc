@@ -173,8 +173,8 @@ void CopyCommand(CommandContext& ctx) {
 // Listing.
 
 void KeysCommand(CommandContext& ctx) {
-  const std::string_view pattern = ctx.arg(1);
-  const bool all = GlobMatchesAll(pattern);
+  const GlobPattern pattern(ctx.arg(1));
+  const bool all = pattern.matches_all();
   std::vector<std::string> keys;
   // A budget this large walks the whole table in one call, under the
   // engine's lock, so no key is seen twice. Should the engine ever stop
@@ -186,7 +186,7 @@ void KeysCommand(CommandContext& ctx) {
   do {
     cursor = ctx.db().Scan(ctx.db_index(), cursor, kWholeTable,
                            [&](std::string_view key, std::string_view, int64_t) {
-                             if (all || GlobMatch(pattern, key)) keys.emplace_back(key);
+                             if (all || pattern.Match(key)) keys.emplace_back(key);
                            });
     calls++;
   } while (cursor != 0);
@@ -221,7 +221,8 @@ void ScanCommand(CommandContext& ctx) {
   }
   // A bare "*" matches everything, including the empty key (Redis skips the
   // matcher for it too).
-  if (pattern && GlobMatchesAll(*pattern)) pattern.reset();
+  std::optional<GlobPattern> matcher;
+  if (pattern && !GlobMatchesAll(*pattern)) matcher.emplace(*pattern);
   // Redis compares the type name case-insensitively; an unknown name simply
   // matches no key.
   const bool type_ok = !type || EqualsIgnoreCase(*type, kStringType);
@@ -229,7 +230,7 @@ void ScanCommand(CommandContext& ctx) {
   const uint64_t next = ctx.db().Scan(ctx.db_index(), cursor, static_cast<size_t>(count),
                                       [&](std::string_view key, std::string_view, int64_t) {
                                         if (!type_ok) return;
-                                        if (pattern && !GlobMatch(*pattern, key)) return;
+                                        if (matcher && !matcher->Match(key)) return;
                                         keys.emplace_back(key);
                                       });
   ctx.reply().ArrayHeader(2);

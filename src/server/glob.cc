@@ -7,7 +7,6 @@
 // O(|pattern| * |subject|) steps.
 #include "server/glob.h"
 
-#include <bitset>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -17,13 +16,7 @@ namespace {
 
 unsigned char Lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
 
-struct Token {
-  enum class Kind : uint8_t { kStar, kAny, kLiteral, kSet };
-  Kind kind;
-  bool negate = false;        // kSet: [^...]
-  unsigned char literal = 0;  // kLiteral
-  std::bitset<256> set;       // kSet: the listed bytes, before negation
-};
+using Token = GlobPattern::Token;
 
 // Adds byte c to the set, with both cases when matching case-insensitively.
 void AddToSet(std::bitset<256>& set, unsigned char c, bool nocase) {
@@ -119,12 +112,18 @@ bool TokenMatches(const Token& t, unsigned char c, bool nocase) {
 
 }  // namespace
 
-bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase) {
+GlobPattern::GlobPattern(std::string_view pattern, bool nocase)
+    : tokens_(Tokenize(pattern, nocase)),
+      nocase_(nocase),
+      empty_(pattern.empty()),
+      matches_all_(GlobMatchesAll(pattern)) {}
+
+bool GlobPattern::Match(std::string_view subject) const {
   // Redis's matcher stops as soon as the subject is empty, so an empty
   // subject matches only an empty pattern: not even "*" (KEYS and SCAN treat
   // a bare "*" specially, before matching, and so still list the empty key).
-  if (subject.empty()) return pattern.empty();
-  const std::vector<Token> toks = Tokenize(pattern, nocase);
+  if (subject.empty()) return empty_;
+  const std::vector<Token>& toks = tokens_;
   const size_t nt = toks.size();
   size_t ti = 0, si = 0;
   size_t star_ti = SIZE_MAX, star_si = 0;  // last star seen and where it resumed
@@ -132,7 +131,8 @@ bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase) 
     if (ti < nt && toks[ti].kind == Token::Kind::kStar) {
       star_ti = ti++;
       star_si = si;
-    } else if (ti < nt && TokenMatches(toks[ti], static_cast<unsigned char>(subject[si]), nocase)) {
+    } else if (ti < nt &&
+               TokenMatches(toks[ti], static_cast<unsigned char>(subject[si]), nocase_)) {
       ti++;
       si++;
     } else if (star_ti != SIZE_MAX) {
@@ -145,6 +145,10 @@ bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase) 
   }
   while (ti < nt && toks[ti].kind == Token::Kind::kStar) ti++;
   return ti == nt;
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase) {
+  return GlobPattern(pattern, nocase).Match(subject);
 }
 
 bool GlobMatchesAll(std::string_view pattern) {

@@ -15,9 +15,38 @@
 // what it says.
 #pragma once
 
+#include <bitset>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace walnut::server {
+
+// A pattern parsed once and matched against many subjects (KEYS and SCAN
+// match every key of a database against one pattern). Copyable; immutable
+// after construction, so one object may be used from several threads.
+class GlobPattern {
+ public:
+  explicit GlobPattern(std::string_view pattern, bool nocase = false);
+  bool Match(std::string_view subject) const;
+  // The pattern matches every subject (a bare "*"), so callers can skip it.
+  bool matches_all() const { return matches_all_; }
+
+  // One element of a parsed pattern: a star, or a matcher of exactly one byte.
+  struct Token {
+    enum class Kind : uint8_t { kStar, kAny, kLiteral, kSet };
+    Kind kind;
+    bool negate = false;        // kSet: [^...]
+    unsigned char literal = 0;  // kLiteral
+    std::bitset<256> set;       // kSet: the listed bytes, before negation
+  };
+
+ private:
+  std::vector<Token> tokens_;
+  bool nocase_;
+  bool empty_;  // the pattern was ""
+  bool matches_all_;
+};
 
 // True if `subject` matches `pattern`. With nocase, ASCII letters compare
 // case-insensitively (CONFIG GET). Runs in O(|pattern| * |subject|) time at

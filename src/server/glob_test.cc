@@ -132,6 +132,21 @@ TEST(GlobTest, NoCase) {
   EXPECT_FALSE(GlobMatch("[Z-a]", "m", true));
 }
 
+TEST(GlobTest, CompiledPatternIsReusable) {
+  const GlobPattern p("user:[0-9]*");
+  EXPECT_TRUE(p.Match("user:1"));
+  EXPECT_TRUE(p.Match("user:42x"));
+  EXPECT_FALSE(p.Match("user:x"));
+  EXPECT_FALSE(p.Match(""));
+  EXPECT_FALSE(p.matches_all());
+  EXPECT_TRUE(GlobPattern("*").matches_all());
+  EXPECT_TRUE(GlobPattern("").Match(""));
+  const GlobPattern copy = p;
+  EXPECT_TRUE(copy.Match("user:7"));
+  const GlobPattern nocase("USER:*", true);
+  EXPECT_TRUE(nocase.Match("user:7"));
+}
+
 TEST(GlobTest, PathologicalPatternTerminates) {
   // Exponential for a naive recursive matcher; linear backtracking answers at
   // once (a regression would hang here until ctest's timeout).

@@ -427,11 +427,16 @@ void ObjectRefCountCommand(CommandContext& ctx) {
 }
 
 void ObjectIdleTimeCommand(CommandContext& ctx) {
-  auto v = ObjectLookup(ctx);
-  if (!v) return;
-  // The engine records a coarse access time per key but does not expose it
-  // through walnut::DB yet; refuse rather than invent a number.
-  ctx.reply().Error("ERR OBJECT IDLETIME is not supported: key access times are not available");
+  // IdleSeconds does not count as an access, as Redis's OBJECT looks keys up
+  // without touching them.
+  auto r = ctx.db().IdleSeconds(ctx.db_index(), ctx.arg(2));
+  if (r.status().IsNotFound()) {
+    ctx.RecordLookup(false);
+    return ctx.reply().NullBulk();
+  }
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  ctx.RecordLookup(true);
+  ctx.reply().Integer(static_cast<int64_t>(r.value()));
 }
 
 void ObjectFreqCommand(CommandContext& ctx) {

@@ -279,6 +279,13 @@ TEST_F(KeysTest, Object) {
   EXPECT_EQ(R("OBJECT", "ENCODING", "nope"), "(nil)");
   EXPECT_EQ(R("OBJECT", "REFCOUNT", "e"), "(integer) 1");
   EXPECT_EQ(R("OBJECT", "REFCOUNT", "s"), "(integer) 2147483647");
+  EXPECT_EQ(R("OBJECT", "IDLETIME", "nope"), "(nil)");
+  EXPECT_EQ(R("OBJECT", "IDLETIME", "e"), "(integer) 0");
+  AdvanceMs(5000);
+  EXPECT_EQ(R("OBJECT", "IDLETIME", "e"), "(integer) 5");
+  EXPECT_EQ(R("OBJECT", "IDLETIME", "e"), "(integer) 5");  // not an access itself
+  EXPECT_EQ(R("GET", "e"), "\"hello\"");
+  EXPECT_EQ(R("OBJECT", "IDLETIME", "e"), "(integer) 0");
   EXPECT_EQ(R("OBJECT", "FREQ", "nope"), "(nil)");
   EXPECT_EQ(R("OBJECT", "FREQ", "e").substr(0, 38), "(error) ERR An LFU maxmemory policy is");
   EXPECT_EQ(R("OBJECT", "BOGUS", "e"), "(error) ERR unknown subcommand 'BOGUS'. Try OBJECT HELP.");

@@ -9,6 +9,7 @@
 #include "server/http_api.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -201,6 +202,13 @@ Status HttpApi::Start(const std::string& bind, int port) {
   server_->set_payload_max_length(kMaxBodyBytes);
   server_->set_read_timeout(std::chrono::seconds(10));
   server_->set_write_timeout(std::chrono::seconds(10));
+  // httplib's default also sets SO_REUSEPORT, which lets a second server
+  // bind the same port and silently share its connections. SO_REUSEADDR
+  // alone allows a quick restart (TIME_WAIT) but makes a taken port an error.
+  server_->set_socket_options([](int sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  });
   RegisterRoutes();
 
   errno = 0;

@@ -97,8 +97,8 @@ struct CommandSpec {
   std::string_view since = "1.0.0";
   std::string_view syntax;
   // Container commands (CLIENT, CONFIG, ...): the dispatcher finds the
-  // subcommand by argv[1] and checks its arity; the container's own handler
-  // is then unused and may be null.
+  // subcommand by argv[1] and checks its arity. The container's own handler
+  // runs only when it is called bare (COMMAND); otherwise leave it null.
   std::vector<CommandSpec> subcommands;
 };
 

@@ -1,0 +1,76 @@
+// Client: the server's state for one RESP connection.
+//
+// Owned by the Server (one unique_ptr per connection) and touched only by the
+// event-loop thread, except for the watch state, which HTTP writes may also
+// mark dirty: that part (watched, watch_dirty) is guarded by
+// SharedState::exec_mu like everything else commands touch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "protocol/resp_parser.h"
+#include "protocol/resp_writer.h"
+
+namespace walnut::server {
+
+struct Client {
+  Client(uint64_t id_, int fd_) : id(id_), fd(fd_), writer(&out, 2) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const uint64_t id;
+  int fd;
+  std::string addr;    // peer "ip:port"
+  std::string laddr;   // local "ip:port"
+  bool local = false;  // peer is a loopback address (DEBUG local mode)
+  std::string name;    // CLIENT SETNAME
+
+  // ---- Input: bytes read and not yet consumed start at in_pos.
+  std::string in;
+  size_t in_pos = 0;
+  protocol::RequestParser parser;
+
+  // ---- Output: bytes not yet sent start at out_pos.
+  std::string out;
+  size_t out_pos = 0;
+  protocol::RespWriter writer;  // appends to out
+  size_t pending_output() const { return out.size() - out_pos; }
+
+  // ---- Session state.
+  uint32_t db = 0;
+  int proto = 2;
+  bool authenticated = false;
+  enum class ReplyMode { kOn, kOff, kSkipNext };
+  ReplyMode reply_mode = ReplyMode::kOn;
+  bool skip_this_reply = false;  // CLIENT REPLY SKIP applies to the next command
+
+  // ---- MULTI/EXEC.
+  bool in_multi = false;
+  bool multi_error = false;  // a command failed to queue: EXEC answers EXECABORT
+  std::vector<std::vector<std::string>> queued;
+  size_t queued_bytes = 0;
+  // WATCH: (db, key) pairs; watch_dirty is set when one of them changed.
+  std::vector<std::pair<uint32_t, std::string>> watched;
+  bool watch_dirty = false;
+
+  // ---- Life cycle.
+  int64_t created_ms = 0;
+  int64_t last_interaction_ms = 0;
+  std::string last_command = "NULL";  // CLIENT LIST cmd=
+  bool close_after_reply = false;     // QUIT, protocol error, CLIENT KILL of self
+  bool close_now = false;             // I/O error, killed, limits
+  bool wrote_this_iteration = false;  // its replies depend on this iteration's FlushLog
+  bool want_write = false;            // EPOLLOUT registered
+  bool reading = true;                // false while paused for output back-pressure
+  bool reading_registered = true;     // EPOLLIN registered
+  bool pending_input = false;         // complete requests may be left in `in`
+  bool touched = false;               // in the server's list of clients to service
+  bool blocked = false;               // waiting for a background job (COMPACT)
+  uint64_t commands = 0;
+};
+
+}  // namespace walnut::server

@@ -53,10 +53,13 @@ crash-test:
 	@$(MAKE) --no-print-directory build
 	WALNUT_CRASH_ROUNDS=1000 ./$(BUILD_DIR)/tests/engine_crash_test
 
+# Engine micro-benchmarks, then the side-by-side comparison with redis-server.
+# QUICK=1 runs each comparison row once with fewer requests (a few minutes).
 bench:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	bench/run_engine_bench.sh $(BUILD_DIR)
+	python3 bench/compare_redis.py --build $(BUILD_DIR) $(if $(QUICK),--quick) --out bench/results/compare.md
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

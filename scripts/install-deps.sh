@@ -10,7 +10,7 @@ if [[ $level == test || $level == bench ]]; then
   pkgs+=(libgtest-dev libgmock-dev redis-tools redis-server curl procps)
 fi
 if [[ $level == bench ]]; then
-  pkgs+=(libbenchmark-dev gnuplot-nox)
+  pkgs+=(libbenchmark-dev python3)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -203,6 +203,48 @@ TEST_F(CliLifecycleTest, StopWithPassword) {
   EXPECT_TRUE(ProcessGone(pid));
 }
 
+TEST_F(CliLifecycleTest, StopFallsBackToSigtermWithoutThePassword) {
+  CmdResult r = Walnut("start " + Flags() + " --requirepass hunter2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  int pid = PidFromPidFile(dir_);
+  // No -a: SHUTDOWN is refused (NOAUTH), so stop uses the pid file's pid.
+  r = Walnut("stop --dir " + ShellQuote(dir_));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "SIGTERM")) << r.out;
+  EXPECT_TRUE(ProcessGone(pid));
+  // The graceful path: the log was flushed, the data is there.
+  r = Walnut("check " + ShellQuote(dir_));
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
+TEST_F(CliLifecycleTest, StopKillsOnlyWithForce) {
+  CmdResult r = Walnut("start " + Flags());
+  ASSERT_EQ(r.code, 0) << r.out;
+  int pid = PidFromPidFile(dir_);
+  // A stopped process answers nothing and handles no signal but SIGKILL:
+  // the stand-in for a server that hangs.
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  r = Walnut("stop --timeout 1 --dir " + ShellQuote(dir_));
+  EXPECT_EQ(r.code, 6) << r.out;
+  EXPECT_TRUE(Contains(r.out, "--force")) << r.out;
+  EXPECT_FALSE(ProcessGone(pid));
+
+  r = Walnut("stop --timeout 1 --force --dir " + ShellQuote(dir_));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(Contains(r.out, "SIGKILL")) << r.out;
+  EXPECT_TRUE(ProcessGone(pid));
+}
+
+TEST_F(CliLifecycleTest, CheckRefusesADirectoryInUse) {
+  CmdResult r = Walnut("start " + Flags());
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = Walnut("check " + ShellQuote(dir_));
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "Stop the server first")) << r.out;
+  r = Walnut("stop --dir " + ShellQuote(dir_));
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST(CliUsageTest, HelpAndUsageErrors) {
   CmdResult r = Walnut("--help");
   EXPECT_EQ(r.code, 0) << r.out;

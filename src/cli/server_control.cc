@@ -492,7 +492,9 @@ int StopServer(const StopOptions& options) {
       if (!options.port_given && pf.port > 0) conn.port = pf.port;
     }
   }
-  conn.timeout_seconds = std::min(conn.timeout_seconds, 5.0);
+  // A hung server must not make each command wait long: --timeout bounds
+  // them too.
+  conn.timeout_seconds = std::clamp(options.timeout_seconds, 0.2, 5.0);
   std::string where = conn.host + ":" + std::to_string(conn.port);
 
   bool sent_term = false;

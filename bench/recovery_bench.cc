@@ -1,0 +1,137 @@
+// Start-up (recovery) time and memory per key for a data set of N keys:
+// loads N keys (16-byte keys, 100-byte values by default), closes, then
+// measures Open — replaying the log, and again after a compaction — next to
+// the time to read the same files once sequentially (the physical floor).
+//
+// Usage: recovery_bench [keys=1000000] [value_bytes=100] [dir=./bench-data/recovery]
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "walnut/db.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+long RssKiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+// Reads every file of dir once with large sequential reads.
+double ReadFloor(const std::string& dir, uint64_t* bytes) {
+  auto t = Clock::now();
+  std::vector<char> buf(8 << 20);
+  *bytes = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    int fd = ::open(e.path().c_str(), O_RDONLY);
+    ssize_t n;
+    while ((n = ::read(fd, buf.data(), buf.size())) > 0) *bytes += uint64_t(n);
+    ::close(fd);
+  }
+  return Since(t);
+}
+
+std::string Key(uint64_t i) {
+  char k[17];
+  std::snprintf(k, sizeof(k), "key:%012llu", static_cast<unsigned long long>(i));
+  return std::string(k, 16);
+}
+
+// With WALNUT_DROP_CACHES=1 (needs root), the page cache is emptied before
+// each measurement, so both the open and the floor read come from the disk.
+void MaybeDropCaches() {
+  const char* env = std::getenv("WALNUT_DROP_CACHES");
+  if (!env || std::string(env) != "1") return;
+  ::sync();
+  std::ofstream("/proc/sys/vm/drop_caches") << "3\n";
+}
+
+// Measured in a fresh child process, so that RSS is that of the open alone.
+void TimeOpen(const std::string& dir, const char* what, uint64_t n) {
+  std::fflush(stdout);
+  ::malloc_trim(0);  // give the loader's freed heap back, so the child starts small
+  pid_t pid = ::fork();
+  if (pid != 0) {
+    int status;
+    ::waitpid(pid, &status, 0);
+    return;
+  }
+  long rss_before = RssKiB();
+  MaybeDropCaches();
+  walnut::Options o;
+  o.auto_compact = false;
+  auto t = Clock::now();
+  auto db = walnut::DB::Open(dir, o);
+  double secs = Since(t);
+  if (!db.ok()) {
+    std::fprintf(stderr, "open failed: %s\n", db.status().ToString().c_str());
+    std::exit(1);
+  }
+  long rss = RssKiB() - rss_before;
+  uint64_t floor_bytes;
+  MaybeDropCaches();
+  double floor = ReadFloor(dir, &floor_bytes);
+  std::printf("| %s | %llu | %.2f | %.0f | %.1f MiB | %.2f | %.2fx | %.0f |\n", what,
+              (unsigned long long)(*db)->KeyCount(0), secs, double(n) / secs,
+              double(floor_bytes) / (1 << 20), floor, secs / floor,
+              double(rss) * 1024.0 / double(n));
+  std::fflush(stdout);
+  std::_Exit(0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t n = argc > 1 ? std::stoull(argv[1]) : 1000000;
+  size_t vsize = argc > 2 ? std::stoul(argv[2]) : 100;
+  std::string dir = argc > 3 ? argv[3] : "./bench-data/recovery";
+  std::filesystem::remove_all(dir);
+  {
+    walnut::Options o;
+    o.fsync = walnut::FsyncMode::kNo;
+    o.auto_compact = false;
+    auto db = walnut::DB::Open(dir, o);
+    if (!db.ok()) return 1;
+    std::string value(vsize, 'v');
+    walnut::WriteBatch b;
+    for (uint64_t i = 0; i < n; i++) {
+      b.Put(0, Key(i), value);
+      if (b.Count() == 100) {
+        if (!(*db)->WriteDeferred(b).ok()) return 1;
+        b.Clear();
+      }
+      if (i % 100000 == 0 && !(*db)->FlushLog().ok()) return 1;
+    }
+    if (!(*db)->Write(b).ok()) return 1;
+  }
+  std::printf("keys: %llu, key 16 B, value %zu B\n\n", (unsigned long long)n, vsize);
+  std::printf("| log | keys | open s | keys/s | data read | read-once floor s | open/floor | RSS bytes/key |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  TimeOpen(dir, "segments (batches of 100)", n);
+  {
+    walnut::Options o;
+    o.auto_compact = false;
+    auto db = walnut::DB::Open(dir, o);
+    if (!db.ok() || !(*db)->Compact().ok()) return 1;
+  }
+  TimeOpen(dir, "after compaction (base image)", n);
+  std::filesystem::remove_all(dir);
+  return 0;
+}

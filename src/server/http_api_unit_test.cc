@@ -1,10 +1,8 @@
-// Unit tests of HttpApi (named *_unit_test so its target does not clash
-// with the black-box tests/http_api_test.cc) on a real engine in a temporary directory, driven by
+// Unit tests of HttpApi on a real engine in a temporary directory, driven by
 // curl: every route, every error path, authentication, the hooks into
 // SharedState (on_key_written, server_metrics) and a port already taken.
-// tests/http_api_test.cc covers the same API inside the real walnut-server.
-#include "server/http_api.h"
-
+// tests/http_api_test.cc covers the same API inside the real walnut-server
+// (hence this file's _unit_test name: the two targets must differ).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "server/http_api.h"
 #include "support/server_process.h"
 #include "walnut/db.h"
 

@@ -186,6 +186,12 @@ bool PortAnswers(const std::string& host, int port) {
   return RedisClient::Connect(o).ok();
 }
 
+// True for addresses of this machine, where a server's pid can be signalled
+// and watched. For any other host we only ever talk RESP.
+bool IsLocalHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 int ExitStatusOf(int wstatus) {
   if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
   if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
@@ -510,9 +516,11 @@ int StopServer(const StopOptions& options) {
     Reply info = c.Command({"INFO", "server"});
     if (info != nullptr && info->type == REDIS_REPLY_STRING) {
       int their = std::atoi(InfoField(std::string(info->str, info->len), "process_id").c_str());
-      if (their > 0) pid = their;  // whoever answers on the port is the one we stop
+      // Whoever answers on the port is the one we stop; but a pid means
+      // something only on this machine.
+      if (their > 0) pid = IsLocalHost(conn.host) ? their : -1;
     }
-    if (dir.empty()) {
+    if (dir.empty() && IsLocalHost(conn.host)) {
       Reply w = c.Command({"INFO", "walnut"});
       if (w != nullptr && w->type == REDIS_REPLY_STRING) {
         dir = InfoField(std::string(w->str, w->len), "walnut_dir");

@@ -72,9 +72,9 @@ std::string FormatInt64(int64_t v) { return std::to_string(v); }
 
 bool ParseLongDouble(std::string_view s, long double* out) {
   constexpr size_t kMaxChars = 5 * 1024;  // Redis's MAX_LONG_DOUBLE_CHARS
-  const size_t nul = s.find('\0');
-  if (nul != std::string_view::npos) s = s.substr(0, nul);
   if (s.empty() || s.size() >= kMaxChars) return false;
+  // strtold would stop at a NUL byte; Redis requires every byte consumed.
+  if (s.find('\0') != std::string_view::npos) return false;
   if (std::isspace(static_cast<unsigned char>(s[0]))) return false;
   const std::string text(s);
   errno = 0;

@@ -37,7 +37,7 @@ std::string FormatInt64(int64_t v);
 // text, which must not start with white space, must be consumed entirely,
 // must not be NaN and must not overflow or underflow to zero. Infinity is
 // accepted here (the caller rejects an infinite result). Text of 5120 bytes
-// or more is rejected. Like Redis, the text ends at its first NUL byte.
+// or more is rejected, and so is text with a NUL byte (not all consumed).
 bool ParseLongDouble(std::string_view s, long double* out);
 
 // INCRBYFLOAT's result text (Redis ld2string, human mode): fixed notation

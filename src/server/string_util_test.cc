@@ -134,8 +134,9 @@ TEST(LongDoubleTest, ParseAccepts) {
 
 TEST(LongDoubleTest, ParseRejects) {
   long double v = 1;
-  for (const std::string& s : {""s, " 1"s, "1 "s, "abc"s, "1.5x"s, "nan"s, "NaN"s, "-nan"s,
-                               "1e99999"s, "-1e99999"s, "1e-99999"s, "\t1"s}) {
+  for (const std::string& s :
+       {""s, " 1"s, "1 "s, "abc"s, "1.5x"s, "nan"s, "NaN"s, "-nan"s, "1e99999"s, "-1e99999"s,
+        "1e-99999"s, "\t1"s, "1\0"s, "1\0\0a\0001"s}) {
     EXPECT_FALSE(ParseLongDouble(s, &v)) << "accepted '" << s << "'";
   }
   EXPECT_FALSE(ParseLongDouble(std::string(5120, '1'), &v));

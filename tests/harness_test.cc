@@ -1,9 +1,13 @@
 // Tests of the black-box harness itself (tests/support/server_process.h):
 // reply rendering, ports, temporary directories and shell commands. These
 // need no server, so a broken harness is told apart from a broken server.
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -123,6 +127,29 @@ TEST(HarnessTest, LifecycleOnRedisServer) {
   ASSERT_TRUE(server.Start());
   EXPECT_EQ(server.Stop(), 0);
   EXPECT_NE(server.log().find("harness: starting"), std::string::npos);
+}
+
+TEST(HarnessTest, RetriesWhenAChosenPortIsTaken) {
+  if (!std::filesystem::exists(WALNUT_BUILD_DIR "/walnut-server")) {
+    GTEST_SKIP() << "walnut-server not built";
+  }
+  ServerProcess server;
+  int chosen = server.port();
+  // Take the chosen port, as a test running in parallel might.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(chosen));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1) != 0) {
+    ::close(fd);
+    GTEST_SKIP() << "could not take port " << chosen;
+  }
+  ASSERT_TRUE(server.Start());
+  EXPECT_NE(server.port(), chosen);
+  EXPECT_EQ(server.Client().Cmd("PING"), "PONG");
+  ::close(fd);
 }
 
 }  // namespace

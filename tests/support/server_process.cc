@@ -349,8 +349,10 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::string di
   while (d.size() > 1 && d.back() == '/') d.pop_back();
   log_path_ = d + ".server.log";
 
-  port_ = FindFlag(extra_args_, "--port", &value) ? std::atoi(value.c_str()) : FreePort();
-  http_port_ = FindFlag(extra_args_, "--http-port", &value) ? std::atoi(value.c_str()) : FreePort();
+  chose_port_ = !FindFlag(extra_args_, "--port", &value);
+  port_ = chose_port_ ? FreePort() : std::atoi(value.c_str());
+  chose_http_port_ = !FindFlag(extra_args_, "--http-port", &value);
+  http_port_ = chose_http_port_ ? FreePort() : std::atoi(value.c_str());
 }
 
 ServerProcess::~ServerProcess() {
@@ -389,6 +391,22 @@ bool ServerProcess::WaitExit(milliseconds timeout) {
 }
 
 ::testing::AssertionResult ServerProcess::Start() {
+  for (int attempt = 1;; ++attempt) {
+    bool port_conflict = false;
+    ::testing::AssertionResult result = StartOnce(&port_conflict);
+    if (result) started_once_ = true;
+    // FreePort() cannot reserve a port: another process (a test running in
+    // parallel) may bind it before the server does. Then, and only if we
+    // chose the ports and never announced them, choose again.
+    bool can_retry = port_conflict && !started_once_ && (chose_port_ || chose_http_port_);
+    if (result || !can_retry || attempt >= 5) return result;
+    std::fprintf(stderr, "harness: a port was taken before walnut-server bound it; retrying\n");
+    if (chose_port_) port_ = FreePort();
+    if (chose_http_port_ && http_port_ != 0) http_port_ = FreePort();
+  }
+}
+
+::testing::AssertionResult ServerProcess::StartOnce(bool* port_conflict) {
   if (running()) return ::testing::AssertionFailure() << "server already running, pid " << pid_;
 
   args_ = extra_args_;
@@ -408,6 +426,7 @@ bool ServerProcess::WaitExit(milliseconds timeout) {
     return ::testing::AssertionFailure()
            << "cannot open server log " << log_path_ << ": " << std::strerror(errno);
   }
+  off_t log_start = ::lseek(log_fd, 0, SEEK_END);
   std::string banner = "==== harness: starting " + cmdline + "\n";
   (void)!::write(log_fd, banner.data(), banner.size());
 
@@ -444,6 +463,9 @@ bool ServerProcess::WaitExit(milliseconds timeout) {
   milliseconds pause(2);
   while (true) {
     if (!running()) {
+      std::string this_run = ReadFile(log_path_);
+      this_run = this_run.substr(std::min(this_run.size(), static_cast<size_t>(log_start)));
+      *port_conflict = this_run.find("Address already in use") != std::string::npos;
       return ::testing::AssertionFailure()
              << "walnut-server exited during start-up with status " << last_status_ << "\n"
              << "command: " << cmdline << "\n--- tail of " << log_path_ << " ---\n"
@@ -462,6 +484,7 @@ bool ServerProcess::WaitExit(milliseconds timeout) {
           long their_pid = std::atol(info.c_str() + at + 11);
           if (their_pid != static_cast<long>(pid_)) {
             Kill(SIGKILL);
+            *port_conflict = true;
             return ::testing::AssertionFailure()
                    << "port " << port_ << " is answered by another process (pid " << their_pid
                    << ")\n--- tail of " << log_path_ << " ---\n"

@@ -172,7 +172,9 @@ class ServerProcess {
   // Starts the server and waits (polling, up to start_timeout) until it
   // answers PING (a NOAUTH error counts as answering). Fails, with the tail
   // of the server's log in the message, if it exits first or never answers
-  // (it is then killed). The ports stay the same across restarts.
+  // (it is then killed). If a port we chose was taken meanwhile, the first
+  // Start picks new ports and tries again; after a successful start the
+  // ports stay the same across restarts.
   ::testing::AssertionResult Start();
 
   // Sends `sig` and waits for the process to exit. Returns its exit status as
@@ -216,6 +218,9 @@ class ServerProcess {
   // Waits for the child to exit, at most `timeout` (negative: forever).
   // Returns true and records the status if it exited.
   bool WaitExit(std::chrono::milliseconds timeout);
+  // One start attempt; *port_conflict tells whether it failed because a
+  // port was in use.
+  ::testing::AssertionResult StartOnce(bool* port_conflict);
   static int DecodeStatus(int wstatus);
 
   std::unique_ptr<TempDir> owned_dir_;  // set when we made the directory
@@ -226,6 +231,9 @@ class ServerProcess {
   std::string log_path_;
   int port_ = 0;
   int http_port_ = 0;
+  bool chose_port_ = false;       // port_ came from FreePort(), not the args
+  bool chose_http_port_ = false;  // likewise http_port_
+  bool started_once_ = false;
   pid_t pid_ = -1;
   int last_status_ = -1;
   std::chrono::milliseconds start_timeout_{15000};

@@ -172,6 +172,11 @@ int main(int argc, char** argv) {
       return cli::kExitUsage;
     }
     if (help) {
+      if (*restart) {
+        std::cout << "Usage: walnut restart [--start-timeout SECONDS] [server flags...]\n\n"
+                     "Stops the server on the given --port/--dir gracefully (if one runs), then\n"
+                     "starts it with these flags, as `walnut start` does:\n\n";
+      }
       std::cout << kStartHelp;
       return cli::kExitOk;
     }

@@ -520,6 +520,8 @@ int ServerProcess::Kill(int sig) {
   return last_status_;
 }
 
+bool ServerProcess::Signal(int sig) { return running() && ::kill(pid_, sig) == 0; }
+
 int ServerProcess::Stop(milliseconds timeout) {
   if (!running()) return -1;
   ::kill(pid_, SIGTERM);

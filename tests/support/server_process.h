@@ -179,7 +179,11 @@ class ServerProcess {
 
   // Sends `sig` and waits for the process to exit. Returns its exit status as
   // a shell reports it (exit code, or 128+signal); -1 if it was not running.
+  // A signal that does not end it within 60 s is followed by SIGKILL.
   int Kill(int sig = SIGKILL);
+  // Sends `sig` without waiting (SIGSTOP/SIGCONT to freeze a server, SIGHUP).
+  // False if the server is not running.
+  bool Signal(int sig);
 
   // Graceful stop: SIGTERM, then waits up to `timeout` for the exit (SIGKILL
   // after that, and the result is then 128+SIGKILL). Returns as Kill does.

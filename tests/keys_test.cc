@@ -342,6 +342,34 @@ TEST_F(KeysVsRedis, FixedSequences) {
   for (const auto& c : more) Same(c, /*sorted=*/c[0] == "KEYS");
 }
 
+// The same replies in RESP3 (HELLO 3), where nil is a RESP3 null.
+TEST_F(KeysVsRedis, Resp3Replies) {
+  const std::vector<std::string> cmds = {
+      "RANDOMKEY",
+      "SET key1 12345",
+      "OBJECT ENCODING key1",
+      "OBJECT ENCODING nope",
+      "OBJECT IDLETIME nope",
+      "OBJECT HELP",
+      "TYPE key1",
+      "TYPE nope",
+      "TTL nope",
+      "PEXPIRETIME key1",
+      "SCAN 0 COUNT 100",
+      "SCAN 0 MATCH nomatch*",
+      "KEYS *",
+      "RANDOMKEY",
+      "COPY key1 key2",
+      "RENAME nope x",
+      "EXISTS key1 key2 nope",
+      "DEL key1 key2",
+      "DBSIZE",
+  };
+  for (const auto& cmd : cmds) {
+    EXPECT_EQ(CliResp3(server_->port(), cmd), CliResp3(ref_.port(), cmd)) << "command: " << cmd;
+  }
+}
+
 // A seeded random walk over the key commands (with SET/MSET to create keys
 // and SELECT to move between databases), compared reply for reply.
 TEST_F(KeysVsRedis, RandomSequence) {

@@ -152,6 +152,13 @@ inline std::string ShowArgs(const std::vector<std::string>& args) {
   return s;
 }
 
+// Runs `command` (words split by the shell) through `redis-cli -3 --no-raw`
+// against 127.0.0.1:port: RESP3 replies (maps, nulls, ...) rendered by
+// redis-cli itself, since Debian's hiredis (0.14) predates RESP3.
+inline std::string CliResp3(int port, const std::string& command) {
+  return RunCommand("redis-cli -3 --no-raw -p " + std::to_string(port) + " " + command);
+}
+
 // Lines joined with newlines (command histories in failure messages).
 inline std::string Join(const std::vector<std::string>& lines) {
   std::string out;

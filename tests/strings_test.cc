@@ -329,6 +329,34 @@ TEST_F(StringsVsRedis, FixedSequences) {
   for (const auto& c : cmds) Same(c);
 }
 
+// The same replies in RESP3 (HELLO 3), where nil is a RESP3 null and LCS IDX
+// a map.
+TEST_F(StringsVsRedis, Resp3Replies) {
+  const std::vector<std::string> cmds = {
+      "MSET key1 ohmytext key2 mynewtext",
+      "LCS key1 key2 IDX",
+      "LCS key1 key2 IDX WITHMATCHLEN MINMATCHLEN 2",
+      "LCS key1 key2",
+      "LCS key1 key2 LEN",
+      "GET nope",
+      "MGET key1 nope",
+      "SET nope v GET",
+      "SET nope w GET",
+      "SET nope w NX",
+      "GETDEL nope",
+      "GETEX nope",
+      "GETSET nope v",
+      "INCRBYFLOAT f 1.5",
+      "SETNX key1 x",
+      "MSETNX key1 x",
+      "GETRANGE key1 0 2",
+      "SET x y PX 0",
+  };
+  for (const auto& cmd : cmds) {
+    EXPECT_EQ(CliResp3(server_->port(), cmd), CliResp3(ref_.port(), cmd)) << "command: " << cmd;
+  }
+}
+
 // A seeded random walk over the string commands with valid and invalid
 // arguments, small key and value pools (so commands collide), compared reply
 // for reply. Expiry times are long (>= 100 s) so that no key expires during

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "server/cmd_test_fixture.h"
 
@@ -269,6 +270,35 @@ TEST_F(KeysTest, ExpireOverflow) {
   EXPECT_EQ(R("PEXPIREAT", "k", "9223372036854775807"), "(integer) 1");
   EXPECT_EQ(R("PEXPIRETIME", "k"), "(integer) 9223372036854775807");
   EXPECT_EQ(R("TTL", "k").substr(0, 10), "(integer) ");
+}
+
+// Each multi-key change reaches the log as one record: one batch per command.
+TEST_F(KeysTest, MultiKeyWritesAreOneBatch) {
+  auto one_batch = [&](const std::vector<std::string>& cmd, uint32_t ops) {
+    const int64_t before = batches();
+    Run(cmd);
+    EXPECT_EQ(batches() - before, 1) << cmd[0];
+    EXPECT_EQ(last_batch_ops(), ops) << cmd[0];
+  };
+  one_batch({"MSET", "a", "1", "b", "2", "c", "3"}, 3);
+  one_batch({"MSETNX", "x", "1", "y", "2"}, 2);
+  one_batch({"DEL", "a", "b", "nope"}, 2);
+  one_batch({"UNLINK", "x", "y"}, 2);
+  one_batch({"RENAME", "c", "d"}, 2);
+  one_batch({"RENAMENX", "d", "e"}, 2);
+  one_batch({"MOVE", "e", "1"}, 2);
+  Select(1);
+  one_batch({"COPY", "e", "f", "DB", "2", "REPLACE"}, 1);
+  one_batch({"SWAPDB", "1", "2"}, 1);
+  one_batch({"FLUSHALL"}, 1);
+  // Commands that change nothing write nothing.
+  const int64_t before = batches();
+  EXPECT_EQ(R("DEL", "nope"), "(integer) 0");
+  EXPECT_EQ(R("MSETNX", "p", "1", "p", "2"), "(integer) 1");  // writes (one batch)
+  EXPECT_EQ(R("MSETNX", "p", "1", "q", "2"), "(integer) 0");
+  EXPECT_EQ(R("EXPIRE", "nope", "10"), "(integer) 0");
+  EXPECT_EQ(R("PERSIST", "p"), "(integer) 0");
+  EXPECT_EQ(batches() - before, 1);
 }
 
 TEST_F(KeysTest, Object) {

@@ -83,6 +83,11 @@ class CommandFixture : public ::testing::Test {
     return Run(std::vector<std::string>{std::string(std::string_view(args))...});
   }
 
+  // Write batches the handlers committed, and the operations in the last one
+  // (multi-key commands must commit exactly one batch: one log record).
+  int64_t batches() const { return host_.batches; }
+  uint32_t last_batch_ops() const { return host_.last_ops; }
+
   // The lookups the handlers counted (INFO keyspace_hits/misses).
   int64_t hits() const { return host_.hits; }
   int64_t misses() const { return host_.misses; }
@@ -93,8 +98,12 @@ class CommandFixture : public ::testing::Test {
   struct Host : CommandHost {
     walnut::DB* db = nullptr;
     int64_t hits = 0, misses = 0;
+    int64_t batches = 0;
+    uint32_t last_ops = 0;
     walnut::Status Write(CommandContext& ctx, const walnut::WriteBatch& batch) override {
       if (batch.Empty()) return walnut::Status::OK();
+      batches++;
+      last_ops = batch.Count();
       return ctx.db().Write(batch);
     }
     void RecordLookup(bool hit) override { (hit ? hits : misses)++; }

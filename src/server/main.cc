@@ -143,6 +143,10 @@ int main(int argc, char** argv) {
   sigaddset(&mask, SIGINT);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) must make log writes fail with EFBIG, which
+  // the engine reports and the server handles (writes refused), rather than
+  // kill the process mid-write.
+  signal(SIGXFSZ, SIG_IGN);
 
   ServerConfig config;
   if (int rc = ParseFlags(argc, argv, &config); rc >= 0) return rc;

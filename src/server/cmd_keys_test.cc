@@ -301,6 +301,33 @@ TEST_F(KeysTest, MultiKeyWritesAreOneBatch) {
   EXPECT_EQ(batches() - before, 1);
 }
 
+// A failed write gets exactly one error reply and changes nothing.
+TEST_F(KeysTest, FailedWriteRepliesOneErrorAndChangesNothing) {
+  EXPECT_EQ(R("MSET", "a", "1", "b", "2"), "OK");
+  EXPECT_EQ(R("PEXPIRE", "b", "5000"), "(integer) 1");
+  FailWrites(true);
+  const std::vector<std::vector<std::string>> cmds = {{"DEL", "a", "b"},
+                                                      {"UNLINK", "a"},
+                                                      {"RENAME", "a", "c"},
+                                                      {"RENAMENX", "a", "c"},
+                                                      {"MOVE", "a", "1"},
+                                                      {"COPY", "a", "c"},
+                                                      {"FLUSHDB"},
+                                                      {"FLUSHALL"},
+                                                      {"SWAPDB", "0", "1"},
+                                                      {"EXPIRE", "a", "10"},
+                                                      {"PEXPIREAT", "a", "1"},
+                                                      {"PERSIST", "b"}};
+  for (const auto& cmd : cmds) {
+    const std::string reply = Run(cmd);
+    EXPECT_EQ(reply.rfind("(error) MISCONF", 0), 0u) << cmd[0] << ": " << reply;
+  }
+  FailWrites(false);
+  EXPECT_EQ(R("MGET", "a", "b", "c"), "[\"1\", \"2\", (nil)]");
+  EXPECT_EQ(R("TTL", "a"), "(integer) -1");
+  EXPECT_EQ(R("PTTL", "b"), "(integer) 5000");
+}
+
 TEST_F(KeysTest, Object) {
   EXPECT_EQ(R("MSET", "i", "12345", "e", "hello", "r", std::string(45, 'x'), "s", "5"), "OK");
   EXPECT_EQ(R("OBJECT", "ENCODING", "i"), "\"int\"");

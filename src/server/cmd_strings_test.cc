@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "server/cmd_test_fixture.h"
 
@@ -292,6 +293,26 @@ TEST_F(StringsTest, Lcs) {
             "(error) ERR value is not an integer or out of range");
   EXPECT_EQ(R("LCS", "key1", "missing"), "\"\"");
   EXPECT_EQ(R("LCS", "key1", "missing", "IDX"), "[\"matches\", [], \"len\", (integer) 0]");
+}
+
+// A failed write gets exactly one error reply (never a value first) and
+// changes nothing.
+TEST_F(StringsTest, FailedWriteRepliesOneErrorAndChangesNothing) {
+  EXPECT_EQ(R("MSET", "k", "v", "n", "1"), "OK");
+  FailWrites(true);
+  const std::vector<std::vector<std::string>> cmds = {
+      {"SET", "k", "w"},        {"SET", "k", "w", "GET"},     {"GETSET", "k", "w"},
+      {"GETDEL", "k"},          {"GETEX", "k", "EX", "5"},    {"SETNX", "new", "v"},
+      {"SETEX", "k", "5", "w"}, {"MSET", "k", "w", "x", "y"}, {"MSETNX", "x", "y"},
+      {"APPEND", "k", "w"},     {"SETRANGE", "k", "0", "w"},  {"INCR", "n"},
+      {"DECRBY", "n", "5"},     {"INCRBYFLOAT", "n", "1.5"}};
+  for (const auto& cmd : cmds) {
+    const std::string reply = Run(cmd);
+    EXPECT_EQ(reply.rfind("(error) MISCONF", 0), 0u) << cmd[0] << ": " << reply;
+  }
+  FailWrites(false);
+  EXPECT_EQ(R("MGET", "k", "n", "new", "x"), "[\"v\", \"1\", (nil), (nil)]");
+  EXPECT_EQ(R("TTL", "k"), "(integer) -1");
 }
 
 }  // namespace

@@ -86,6 +86,8 @@ class CommandFixture : public ::testing::Test {
   // Write batches the handlers committed, and the operations in the last one
   // (multi-key commands must commit exactly one batch: one log record).
   int64_t batches() const { return host_.batches; }
+  // From now on every write fails as a full disk would (the log refusing).
+  void FailWrites(bool fail) { host_.fail = fail; }
   uint32_t last_batch_ops() const { return host_.last_ops; }
 
   // The lookups the handlers counted (INFO keyspace_hits/misses).
@@ -100,8 +102,10 @@ class CommandFixture : public ::testing::Test {
     int64_t hits = 0, misses = 0;
     int64_t batches = 0;
     uint32_t last_ops = 0;
+    bool fail = false;
     walnut::Status Write(CommandContext& ctx, const walnut::WriteBatch& batch) override {
       if (batch.Empty()) return walnut::Status::OK();
+      if (fail) return walnut::Status::NoSpace("no space left on device");
       batches++;
       last_ops = batch.Count();
       return ctx.db().Write(batch);

@@ -307,6 +307,11 @@ TEST_F(StringsVsRedis, FixedSequences) {
       {"LCS", "key1", "key2", "BOGUS"},
       {"LCS", "key1", "nope", "IDX", "WITHMATCHLEN"},
       {"LCS", "nope", "nope"},
+      // The quadratic table would exceed proto-max-bulk-len: refused.
+      {"SET", "la", std::string(12000, 'a')},
+      {"SET", "lb", std::string(12000, 'a')},
+      {"LCS", "la", "lb", "LEN"},
+      {"LCS", "la", "key1", "LEN"},
       {"SET", "e1", "12345"},
       {"SET", "e2", "hello"},
       {"SET", "e3", std::string(44, 'x')},

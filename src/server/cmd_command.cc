@@ -294,7 +294,7 @@ void RegisterCommandCommand(CommandTable& t) {
           "[command-name [command-name ...]]"),
       sub("list", -2, f, CommandList, "Returns a list of command names.",
           "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]"),
-      sub("getkeys", -3, f, CommandGetKeys, "Extracts the key names from an arbitrary command.",
+      sub("getkeys", -4, f, CommandGetKeys, "Extracts the key names from an arbitrary command.",
           "command [arg [arg ...]]"),
       sub("help", 2, f, CommandHelp, "Returns helpful text about the different subcommands."),
   };

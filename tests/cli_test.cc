@@ -352,6 +352,21 @@ TEST_F(CliClientTest, InteractivePromptFedOnStdin) {
   EXPECT_EQ(r.out, "\"a b\"\n");
 }
 
+TEST_F(CliClientTest, OneShotCommand) {
+  CmdResult r = Walnut("cli" + P() + " SET k " + ShellQuote("a b"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "OK\n");
+  // Words after the command are not options, even when they look like one.
+  r = Walnut("cli" + P() + " GETRANGE k 0 -1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "\"a b\"\n");
+  r = Walnut("cli --raw" + P() + " GET k");
+  EXPECT_EQ(r.out, "a b\n");
+  r = Walnut("cli" + P() + " NOSUCHCOMMAND");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_TRUE(Contains(r.out, "(error) ERR unknown command")) << r.out;
+}
+
 // ---- check
 
 std::string NewestSegment(const std::string& dir) {

@@ -139,10 +139,15 @@ int main(int argc, char** argv) {
                    "server, clients, memory, persistence, stats, keyspace, "
                    "walnut, all...");
 
-  CLI::App* repl = app.add_subcommand(
-      "cli", "Interactive prompt (readline) that sends any command, like redis-cli");
+  CLI::App* repl =
+      app.add_subcommand("cli",
+                         "Interactive prompt (readline) that sends any command, like redis-cli; "
+                         "`walnut cli [OPTIONS] COMMAND ARGS...` runs one command");
   AddConnectionOptions(repl, &conn);
   repl->add_flag("--raw", raw, "Print replies raw instead of redis-cli style");
+  // `walnut cli [options] COMMAND ARGS...` runs one command and exits. The
+  // words after the first non-option are taken as they are ("-1" included).
+  repl->prefix_command();
 
   // ---- offline
   std::string check_dir;
@@ -224,5 +229,6 @@ int main(int argc, char** argv) {
   cli::ReplOptions ro;
   ro.conn = conn;
   ro.raw = raw;
+  if (*repl) ro.command = repl->remaining();
   return cli::RunRepl(ro);
 }

@@ -71,6 +71,15 @@ int RunRepl(const ReplOptions& options) {
     return connected.status().IsInvalidArgument() ? kExitError : kExitNotRunning;
   }
   RedisClient& c = **connected;
+  if (!options.command.empty()) {
+    Reply r = c.Command(options.command);
+    if (r == nullptr) {
+      std::cerr << "walnut cli: connection to " << c.address() << " lost: " << c.error() << "\n";
+      return kExitNotRunning;
+    }
+    std::cout << (options.raw ? FormatReplyRaw(r.get()) : FormatReplyTty(r.get()));
+    return r->type == REDIS_REPLY_ERROR ? kExitError : kExitOk;
+  }
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
   LineSource input(interactive);
   int db = 0;

@@ -6,6 +6,9 @@
 // reads one command per line, with no prompt, so scripts can feed it.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "cli/redis_client.h"
 
 namespace walnut::cli {
@@ -13,6 +16,9 @@ namespace walnut::cli {
 struct ReplOptions {
   ConnectOptions conn;
   bool raw = false;  // print replies raw (FormatReplyRaw) instead of redis-cli style
+  // If set, send only this command, print its reply and return (kExitError
+  // for an error reply), like `redis-cli GET k`.
+  std::vector<std::string> command;
 };
 
 // Returns kExitOk at end of input or `quit`; kExitNotRunning if it cannot

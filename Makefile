@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 
 .PHONY: all build deps configure run test test-unit test-integration bench bench-engine \
-        test-asan test-tsan crash-test format clean
+        test-asan test-tsan crash-test fuzz format clean
 
 all: build
 
@@ -55,6 +55,23 @@ crash-test:
 
 # Engine micro-benchmarks, then the side-by-side comparison with redis-server.
 # QUICK=1 runs each comparison row once with fewer requests (a few minutes).
+# Coverage-guided fuzzing with clang's libFuzzer, FUZZ_SECONDS per target.
+# Corpora grow in build-fuzz/corpus-*, seeded from fuzz/corpus/*. (`make test`
+# runs the same targets briefly, built with g++ and a mutation driver.)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = resp_parser_fuzz wal_recovery_fuzz
+fuzz:
+	@scripts/install-deps.sh fuzz
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DWALNUT_FUZZ=ON -DWALNUT_BUILD_TESTS=OFF -DWALNUT_BUILD_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	  c=build-fuzz/corpus-$${t%_fuzz}; mkdir -p $$c; cp -n fuzz/corpus/$${t%_fuzz}/* $$c/ 2>/dev/null; \
+	  echo "== $$t for $(FUZZ_SECONDS) s"; \
+	  ./build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$c 2>&1 \
+	    | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done" || exit 1; \
+	done
+
 bench:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
@@ -65,4 +82,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-tsan
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz

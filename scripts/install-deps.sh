@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Walnut needs, only those that are missing.
-# Usage: scripts/install-deps.sh [build|test|bench]   (each includes the ones before)
+# Usage: scripts/install-deps.sh [build|test|bench|fuzz]   (test, bench and fuzz include build)
 set -euo pipefail
 level=${1:-build}
 pkgs=(g++ cmake ninja-build pkg-config make libabsl-dev libxxhash-dev libcli11-dev
@@ -11,6 +11,9 @@ if [[ $level == test || $level == bench ]]; then
 fi
 if [[ $level == bench ]]; then
   pkgs+=(libbenchmark-dev python3)
+fi
+if [[ $level == fuzz ]]; then
+  pkgs+=(clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -345,6 +345,32 @@ TEST_F(KeysVsRedis, FixedSequences) {
   for (const auto& c : more) Same(c, /*sorted=*/c[0] == "KEYS");
 }
 
+// Random glob patterns, built from the pattern language's special bytes,
+// against random keys: KEYS must select exactly what Redis selects.
+TEST_F(KeysVsRedis, RandomGlobPatterns) {
+  const uint64_t seed = TestSeed();
+  std::mt19937_64 rng(seed ^ 0x676c6f62);
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (replay with WALNUT_TEST_SEED)");
+  const std::string key_bytes = "abc[]\\-^*?\0\xe9"s;
+  const std::string pattern_bytes = "abc*?[]^-\\"s;
+  std::vector<std::string> mset = {"MSET"};
+  for (int i = 0; i < 80; i++) {
+    std::string k;
+    const int len = static_cast<int>(rng() % 6);
+    for (int j = 0; j < len; j++) k.push_back(key_bytes[rng() % key_bytes.size()]);
+    mset.push_back(k);
+    mset.push_back("v");
+  }
+  Same(mset);
+  for (int i = 0; i < 400; i++) {
+    std::string pattern;
+    const int len = static_cast<int>(rng() % 7);
+    for (int j = 0; j < len; j++) pattern.push_back(pattern_bytes[rng() % pattern_bytes.size()]);
+    const ReplyPair p = RunBoth(c_, r_, {"KEYS", pattern}, /*sorted=*/true);
+    ASSERT_EQ(p.walnut, p.redis) << "KEYS " << ShowArgs({pattern});
+  }
+}
+
 // The same replies in RESP3 (HELLO 3), where nil is a RESP3 null.
 TEST_F(KeysVsRedis, Resp3Replies) {
   const std::vector<std::string> cmds = {

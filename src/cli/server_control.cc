@@ -426,6 +426,12 @@ int StartServer(const StartOptions& options) {
     // Own session: no controlling terminal, so closing the terminal or a
     // Ctrl-C there does not stop the server.
     ::setsid();
+    // Signal dispositions set to "ignore" and the signal mask survive exec;
+    // the server must start with neither, or SIGTERM might not stop it.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_DFL);
     if (null_fd >= 0) ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);

@@ -447,6 +447,12 @@ bool ServerProcess::WaitExit(milliseconds timeout) {
     // If the test binary dies (crash, timeout kill), take the server with it.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    // Signal dispositions set to "ignore" and the signal mask survive exec;
+    // the server must start with neither, or SIGTERM might not stop it.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_DFL);
     int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd >= 0) ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);

@@ -333,6 +333,18 @@ TEST_F(StringsVsRedis, FixedSequences) {
       {"OBJECT", "REFCOUNT", "small"},
       {"INCR", "cnt"},
       {"OBJECT", "ENCODING", "cnt"},
+      // Inside a transaction later commands see earlier ones' writes.
+      {"MULTI"},
+      {"SET", "t", "1"},
+      {"INCR", "t"},
+      {"APPEND", "t", "x"},
+      {"GETRANGE", "t", "0", "0"},
+      {"INCR", "t"},
+      {"MSET", "t2", "a", "t3", "b"},
+      {"MGET", "t", "t2", "t3"},
+      {"GETDEL", "t2"},
+      {"EXEC"},
+      {"MGET", "t", "t2", "t3"},
   };
   for (const auto& c : cmds) Same(c);
 }

@@ -263,6 +263,14 @@ void HttpApi::RegisterRoutes() {
   // /health stays open: a load balancer or `walnut status` probes it without
   // the password, and it reveals nothing but counts.
   s.set_pre_routing_handler([this](const Request& req, Response& res) {
+    // httplib never reads the body of a GET, so its bytes stay in the
+    // connection and would be parsed as the next request. Asking the client
+    // to close the connection after this reply discards them.
+    if ((req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") &&
+        (std::atoll(req.get_header_value("Content-Length").c_str()) > 0 ||
+         req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos)) {
+      res.set_header("Connection", "close");
+    }
     if (state_.requirepass.empty() || req.path == "/health") {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -330,11 +338,6 @@ void HttpApi::RegisterRoutes() {
           json body;
           if (!ParseObject(text, res, &body) || !StringField(body, "key", res, &key)) return;
         } else {
-          if (std::atoll(req.get_header_value("Content-Length").c_str()) > 0) {
-            // The unread body stays in the connection; ask the client to
-            // close it so it is not taken for the next request.
-            res.set_header("Connection", "close");
-          }
           return SendError(res, 400,
                            "missing key: use GET /get?key=K, or POST /get with a JSON body "
                            "{\"key\": K} (a GET request's body is not read)");

@@ -173,7 +173,8 @@ TEST_F(ServerAdminTest, CommandIntrospection) {
       << get;
   EXPECT_NE(get.find(", (nil)]"), std::string::npos) << get;
   EXPECT_EQ(c.Cmd("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"), "[\"a\", \"b\"]");
-  EXPECT_EQ(c.Cmd("COMMAND", "GETKEYS", "PING"), "(error) ERR The command has no key arguments");
+  EXPECT_EQ(c.Cmd("COMMAND", "GETKEYS", "PING", "x"),
+            "(error) ERR The command has no key arguments");
   std::string bare = c.Cmd("COMMAND");
   EXPECT_NE(bare.find("[\"set\", (integer) -3"), std::string::npos);
   std::string docs = c.Cmd("COMMAND", "DOCS", "get");

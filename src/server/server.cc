@@ -345,6 +345,8 @@ void Server::ReadFrom(Client& c) {
     c.in.erase(0, c.in_pos);
     c.in_pos = 0;
   }
+  // Give back the memory of a huge request once it is consumed.
+  if (c.in.empty() && c.in.capacity() > (1u << 20)) std::string().swap(c.in);
   size_t total = 0;
   while (total < kMaxReadPerIteration) {
     size_t want = kReadChunk;

@@ -1,8 +1,9 @@
 // The generic key command family: existence and deletion (DEL, UNLINK,
 // EXISTS, TOUCH, TYPE), moving and copying (RENAME, RENAMENX, MOVE, COPY),
 // listing (KEYS, SCAN, RANDOMKEY, DBSIZE), whole-database operations
-// (FLUSHDB, FLUSHALL, SWAPDB), expiry (EXPIRE & co, TTL & co, PERSIST) and
-// OBJECT, with Redis 7's semantics and error texts.
+// (FLUSHDB, FLUSHALL, SWAPDB), expiry (EXPIRE & co, TTL & co, PERSIST),
+// serialization (DUMP, RESTORE) and OBJECT, with Redis 7's semantics and
+// error texts.
 //
 // Every command that changes several keys (DEL k1 k2, RENAME, MOVE, COPY)
 // writes them in ONE WriteBatch, so after a crash the log has all of the
@@ -24,6 +25,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "server/command.h"
 #include "server/command_table.h"
+#include "server/dump_payload.h"
 #include "server/errors.h"
 #include "server/glob.h"
 #include "server/key_lookup.h"
@@ -392,6 +394,84 @@ void PersistCommand(CommandContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------
+// DUMP / RESTORE (Redis's serialization, see dump_payload.h).
+
+void DumpCommand(CommandContext& ctx) {
+  auto r = ReadKey(ctx.db(), ctx.db_index(), ctx.arg(1));
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  ctx.RecordLookup(r.value().has_value());
+  if (!r.value()) return ctx.reply().NullBulk();
+  ctx.reply().Bulk(DumpString(r.value()->value));
+}
+
+// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds]
+// [FREQ frequency], with Redis's order of checks. IDLETIME and FREQ are
+// validated and then ignored: the engine sets access times itself and keeps
+// no access frequency.
+void RestoreCommand(CommandContext& ctx) {
+  bool replace = false, absttl = false, idle_given = false, freq_given = false;
+  for (size_t j = 4; j < ctx.argc(); j++) {
+    const std::string_view opt = ctx.arg(j);
+    const bool has_value = j + 1 < ctx.argc();
+    if (EqualsIgnoreCase(opt, "replace")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(opt, "absttl")) {
+      absttl = true;
+    } else if (EqualsIgnoreCase(opt, "idletime") && has_value && !freq_given) {
+      int64_t idle;
+      if (!ParseInt64(ctx.arg(++j), &idle)) return ctx.reply().Error(kErrNotInteger);
+      if (idle < 0) return ctx.reply().Error("ERR Invalid IDLETIME value, must be >= 0");
+      idle_given = true;
+    } else if (EqualsIgnoreCase(opt, "freq") && has_value && !idle_given) {
+      int64_t freq;
+      if (!ParseInt64(ctx.arg(++j), &freq)) return ctx.reply().Error(kErrNotInteger);
+      if (freq < 0 || freq > 255) {
+        return ctx.reply().Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+      }
+      freq_given = true;
+    } else {
+      return ctx.reply().Error(kErrSyntax);
+    }
+  }
+  const std::string_view key = ctx.arg(1);
+  const bool exists = ctx.db().Exists(ctx.db_index(), key);
+  if (!replace && exists) return ctx.reply().Error("BUSYKEY Target key name already exists.");
+  int64_t ttl;
+  if (!ParseInt64(ctx.arg(2), &ttl)) return ctx.reply().Error(kErrNotInteger);
+  if (ttl < 0) return ctx.reply().Error("ERR Invalid TTL value, must be >= 0");
+  std::string value;
+  switch (RestoreString(ctx.arg(3), kMaxStringLength, &value)) {
+    case PayloadError::kOk:
+      break;
+    case PayloadError::kVersionOrChecksum:
+      return ctx.reply().Error("ERR DUMP payload version or checksum are wrong");
+    case PayloadError::kBadFormat:
+      return ctx.reply().Error("ERR Bad data format");
+  }
+  // A relative TTL counts from now. Redis lets an overflowing sum wrap
+  // negative, which then counts as already expired; we get there directly.
+  bool expired = false;
+  if (ttl != 0 && !absttl) {
+    if (ttl > std::numeric_limits<int64_t>::max() - ctx.now_ms()) {
+      expired = true;
+    } else {
+      ttl += ctx.now_ms();
+    }
+  }
+  if (ttl != 0 && ttl <= ctx.now_ms()) expired = true;
+  walnut::WriteBatch b;
+  if (expired) {
+    // Already past its expiry: the key ends up absent (REPLACE removed the
+    // old one), and the reply is still OK, as in Redis.
+    if (exists) b.Delete(ctx.db_index(), key);
+  } else {
+    b.Put(ctx.db_index(), key, value, ttl);
+  }
+  if (!b.Empty() && !Commit(ctx, b)) return;
+  ctx.reply().Ok();
+}
+
+// ---------------------------------------------------------------------------
 // OBJECT subcommands.
 
 // The value of the key for OBJECT, or a nil reply (missing) / error reply.
@@ -549,6 +629,11 @@ void RegisterKeyCommands(CommandTable& table) {
       "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", "key");
   row("pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, PExpireTimeCommand,
       "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "key");
+  row("dump", 2, kReadOnly, 1, 1, 1, DumpCommand,
+      "Returns a serialized representation of the value stored at a key.", "2.6.0", "key");
+  row("restore", -4, kWrite | kDenyOom, 1, 1, 1, RestoreCommand,
+      "Creates a key from the serialized representation of a value.", "2.6.0",
+      "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]");
   row("persist", 2, kWrite | kFast, 1, 1, 1, PersistCommand,
       "Removes the expiration time of a key.", "2.2.0", "key");
 

@@ -301,6 +301,40 @@ TEST_F(KeysTest, MultiKeyWritesAreOneBatch) {
   EXPECT_EQ(batches() - before, 1);
 }
 
+TEST_F(KeysTest, DumpRestore) {
+  EXPECT_EQ(R("DUMP", "nope"), "(nil)");
+  EXPECT_EQ(R("SET", "s", "hello"), "OK");
+  EXPECT_EQ(R("DUMP", "s"), "\"\\x00\\x05hello\\n\\x00cr\\xdfve4 \\n\"");
+  // Redis 7.0's DUMP of "hello".
+  const std::string payload = "\x00\x05hello\x0a\x00\x63\x72\xdf\x76\x65\x34\x20\x0a"s;
+  EXPECT_EQ(Run({"RESTORE", "s", "0", payload}), "(error) BUSYKEY Target key name already exists.");
+  EXPECT_EQ(Run({"RESTORE", "t", "0", payload}), "OK");
+  EXPECT_EQ(R("GET", "t"), "\"hello\"");
+  EXPECT_EQ(R("TTL", "t"), "(integer) -1");
+  EXPECT_EQ(Run({"RESTORE", "t", "5000", payload, "REPLACE"}), "OK");
+  EXPECT_EQ(R("PTTL", "t"), "(integer) 5000");
+  EXPECT_EQ(Run({"RESTORE", "u", std::to_string(NowMs() + 777), payload, "ABSTTL"}), "OK");
+  EXPECT_EQ(R("PTTL", "u"), "(integer) 777");
+  // Already expired: OK, and the key (REPLACEd) is gone.
+  EXPECT_EQ(Run({"RESTORE", "u", "1", payload, "ABSTTL", "REPLACE"}), "OK");
+  EXPECT_EQ(R("EXISTS", "u"), "(integer) 0");
+  EXPECT_EQ(Run({"RESTORE", "v", "-1", payload}), "(error) ERR Invalid TTL value, must be >= 0");
+  EXPECT_EQ(Run({"RESTORE", "v", "x", payload}),
+            "(error) ERR value is not an integer or out of range");
+  EXPECT_EQ(Run({"RESTORE", "v", "0", "garbage"}),
+            "(error) ERR DUMP payload version or checksum are wrong");
+  EXPECT_EQ(Run({"RESTORE", "v", "0", payload, "BOGUS"}), "(error) ERR syntax error");
+  EXPECT_EQ(Run({"RESTORE", "v", "0", payload, "IDLETIME", "-1"}),
+            "(error) ERR Invalid IDLETIME value, must be >= 0");
+  EXPECT_EQ(Run({"RESTORE", "v", "0", payload, "FREQ", "256"}),
+            "(error) ERR Invalid FREQ value, must be >= 0 and <= 255");
+  EXPECT_EQ(Run({"RESTORE", "v", "0", payload, "IDLETIME", "1", "FREQ", "1"}),
+            "(error) ERR syntax error");
+  EXPECT_EQ(Run({"RESTORE", "v", "0", payload, "IDLETIME", "100"}), "OK");
+  EXPECT_EQ(R("EXISTS", "v"), "(integer) 1");
+  EXPECT_EQ(R("RESTORE", "w", "0"), "(error) ERR wrong number of arguments for 'restore' command");
+}
+
 // A failed write gets exactly one error reply and changes nothing.
 TEST_F(KeysTest, FailedWriteRepliesOneErrorAndChangesNothing) {
   EXPECT_EQ(R("MSET", "a", "1", "b", "2"), "OK");

@@ -341,6 +341,23 @@ TEST_F(KeysVsRedis, FixedSequences) {
       {"DBSIZE"},
       {"RANDOMKEY"},
       {"KEYS", "*"},
+      // SORT over a keyspace of strings: a string is the wrong type, a
+      // missing key an empty list; STORE deletes its destination.
+      {"SET", "str", "v"},
+      {"SET", "dst", "x"},
+      {"SORT", "str"},
+      {"SORT", "str", "BOGUS"},
+      {"SORT", "nope"},
+      {"SORT", "nope", "LIMIT", "0", "x"},
+      {"SORT", "nope", "LIMIT", "1"},
+      {"SORT", "nope", "BY", "w*", "GET", "#", "GET", "k*", "DESC", "ALPHA", "LIMIT", "1", "2"},
+      {"SORT", "nope", "STORE", "dst"},
+      {"EXISTS", "dst"},
+      {"SORT", "nope", "STORE", "dst"},
+      {"SORT", "str", "STORE", "str"},
+      {"SORT_RO", "nope"},
+      {"SORT_RO", "nope", "STORE", "dst"},
+      {"SORT_RO", "str", "ASC"},
   };
   for (const auto& c : more) Same(c, /*sorted=*/c[0] == "KEYS");
 }

@@ -2,7 +2,7 @@
 // EXISTS, TOUCH, TYPE), moving and copying (RENAME, RENAMENX, MOVE, COPY),
 // listing (KEYS, SCAN, RANDOMKEY, DBSIZE), whole-database operations
 // (FLUSHDB, FLUSHALL, SWAPDB), expiry (EXPIRE & co, TTL & co, PERSIST),
-// serialization (DUMP, RESTORE) and OBJECT, with Redis 7's semantics and
+// serialization (DUMP, RESTORE), SORT and OBJECT, with Redis 7's semantics and
 // error texts.
 //
 // Every command that changes several keys (DEL k1 k2, RENAME, MOVE, COPY)
@@ -394,6 +394,49 @@ void PersistCommand(CommandContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------
+// SORT / SORT_RO. Redis sorts lists, sets and sorted sets; Walnut holds only
+// strings, so a key that exists is always the wrong type and a missing key
+// sorts as an empty list. The options are still parsed exactly as Redis does,
+// so a malformed call gets the same error, and STORE still deletes its
+// destination (an empty result is stored by removing the key).
+
+void SortGeneric(CommandContext& ctx, bool read_only) {
+  std::optional<std::string_view> store;
+  for (size_t j = 2; j < ctx.argc(); j++) {
+    const std::string_view opt = ctx.arg(j);
+    const size_t left = ctx.argc() - j - 1;
+    if (EqualsIgnoreCase(opt, "asc") || EqualsIgnoreCase(opt, "desc") ||
+        EqualsIgnoreCase(opt, "alpha")) {
+      continue;
+    } else if (EqualsIgnoreCase(opt, "limit") && left >= 2) {
+      int64_t start, count;
+      if (!ParseInt64(ctx.arg(j + 1), &start) || !ParseInt64(ctx.arg(j + 2), &count)) {
+        return ctx.reply().Error(kErrNotInteger);
+      }
+      j += 2;
+    } else if (!read_only && EqualsIgnoreCase(opt, "store") && left >= 1) {
+      store = ctx.arg(++j);
+    } else if ((EqualsIgnoreCase(opt, "by") || EqualsIgnoreCase(opt, "get")) && left >= 1) {
+      j++;  // BY/GET patterns name keys of other types; nothing to look up
+    } else {
+      return ctx.reply().Error(kErrSyntax);
+    }
+  }
+  const bool exists = ctx.db().Exists(ctx.db_index(), ctx.arg(1));
+  ctx.RecordLookup(exists);
+  if (exists) return ctx.reply().Error(kErrWrongType);
+  if (!store) return ctx.reply().ArrayHeader(0);
+  if (ctx.db().Exists(ctx.db_index(), *store)) {
+    walnut::WriteBatch b;
+    b.Delete(ctx.db_index(), *store);
+    if (!Commit(ctx, b)) return;
+  }
+  ctx.reply().Integer(0);
+}
+void SortCommand(CommandContext& ctx) { SortGeneric(ctx, false); }
+void SortRoCommand(CommandContext& ctx) { SortGeneric(ctx, true); }
+
+// ---------------------------------------------------------------------------
 // DUMP / RESTORE (Redis's serialization, see dump_payload.h).
 
 void DumpCommand(CommandContext& ctx) {
@@ -629,6 +672,15 @@ void RegisterKeyCommands(CommandTable& table) {
       "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", "key");
   row("pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, PExpireTimeCommand,
       "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", "key");
+  row("sort", -2, kWrite | kDenyOom, 1, 1, 1, SortCommand,
+      "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+      "1.0.0",
+      "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
+      "[ALPHA] [STORE destination]");
+  row("sort_ro", -2, kReadOnly, 1, 1, 1, SortRoCommand,
+      "Returns the sorted elements of a list, a set, or a sorted set.", "7.0.0",
+      "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] "
+      "[ALPHA]");
   row("dump", 2, kReadOnly, 1, 1, 1, DumpCommand,
       "Returns a serialized representation of the value stored at a key.", "2.6.0", "key");
   row("restore", -4, kWrite | kDenyOom, 1, 1, 1, RestoreCommand,

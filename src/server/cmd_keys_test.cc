@@ -301,6 +301,19 @@ TEST_F(KeysTest, MultiKeyWritesAreOneBatch) {
   EXPECT_EQ(batches() - before, 1);
 }
 
+TEST_F(KeysTest, SortOverStrings) {
+  EXPECT_EQ(R("MSET", "s", "v", "dst", "x"), "OK");
+  EXPECT_EQ(R("SORT", "s"),
+            "(error) WRONGTYPE Operation against a key holding the wrong kind of value");
+  EXPECT_EQ(R("SORT", "nope", "LIMIT", "0", "10", "DESC", "ALPHA"), "[]");
+  EXPECT_EQ(R("SORT", "nope", "LIMIT", "x", "1"),
+            "(error) ERR value is not an integer or out of range");
+  EXPECT_EQ(R("SORT", "s", "BOGUS"), "(error) ERR syntax error");
+  EXPECT_EQ(R("SORT_RO", "nope", "STORE", "dst"), "(error) ERR syntax error");
+  EXPECT_EQ(R("SORT", "nope", "STORE", "dst"), "(integer) 0");
+  EXPECT_EQ(R("EXISTS", "dst"), "(integer) 0");
+}
+
 TEST_F(KeysTest, DumpRestore) {
   EXPECT_EQ(R("DUMP", "nope"), "(nil)");
   EXPECT_EQ(R("SET", "s", "hello"), "OK");

@@ -280,6 +280,22 @@ TEST_F(ServerRedisCompatTest, Sequences) {
   }
 }
 
+// A watched key that expires before EXEC (without anyone touching it).
+TEST_F(ServerRedisCompatTest, WatchedKeyExpires) {
+  RedisConn w = walnut_->Client(), r = redis_->Client();
+  for (RedisConn* c : {&w, &r}) {
+    ASSERT_EQ(c->Cmd("SET", "wexp", "1", "PX", "80"), "OK");
+    ASSERT_EQ(c->Cmd("WATCH", "wexp"), "OK");
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    return w.Cmd("PTTL", "wexp") == "(integer) -2" && r.Cmd("PTTL", "wexp") == "(integer) -2";
+  }));
+  for (const auto& args : std::vector<std::vector<std::string>>{{"MULTI"}, {"PING"}, {"EXEC"}}) {
+    ReplyPair p = RunBoth(w, r, args);
+    EXPECT_EQ(p.walnut, p.redis) << ShowArgs(args);
+  }
+}
+
 // RESP3: after HELLO 3, the raw reply bytes of the server's own commands
 // must equal Redis's (hiredis here speaks only RESP2, so this compares the
 // byte streams of a pipeline ending in a PING sentinel).

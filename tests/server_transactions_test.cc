@@ -170,6 +170,21 @@ TEST_F(ServerTransactionsTest, SwapDbTouchesWatchedKeys) {
   EXPECT_EQ(a.Cmd("EXEC"), "(nil)");
 }
 
+TEST_F(ServerTransactionsTest, WatchedKeyExpiringFailsExec) {
+  RedisConn c = server_->Client();
+  ASSERT_EQ(c.Cmd("SET", "exp", "1", "PX", "100"), "OK");
+  EXPECT_EQ(c.Cmd("WATCH", "exp"), "OK");
+  ASSERT_TRUE(WaitUntil([&] { return c.Cmd("EXISTS", "exp") == "(integer) 0"; }));
+  EXPECT_EQ(c.Cmd("MULTI"), "OK");
+  EXPECT_EQ(c.Cmd("PING"), "QUEUED");
+  EXPECT_EQ(c.Cmd("EXEC"), "(nil)");
+  // A key already missing at WATCH time does not fail EXEC by being missing.
+  EXPECT_EQ(c.Cmd("WATCH", "exp"), "OK");
+  EXPECT_EQ(c.Cmd("MULTI"), "OK");
+  EXPECT_EQ(c.Cmd("PING"), "QUEUED");
+  EXPECT_EQ(c.Cmd("EXEC"), "[PONG]");
+}
+
 TEST_F(ServerTransactionsTest, SelectInsideTransaction) {
   RedisConn c = server_->Client();
   EXPECT_EQ(c.Cmd("MULTI"), "OK");

@@ -53,8 +53,16 @@ struct Client {
   bool multi_error = false;  // a command failed to queue: EXEC answers EXECABORT
   std::vector<std::vector<std::string>> queued;
   size_t queued_bytes = 0;
-  // WATCH: (db, key) pairs; watch_dirty is set when one of them changed.
-  std::vector<std::pair<uint32_t, std::string>> watched;
+  // WATCH: the watched keys; watch_dirty is set when one of them changed.
+  // `existed` records whether the key was there at WATCH time: one that
+  // existed and is gone at EXEC without being written has expired, which
+  // fails EXEC as in Redis (the engine does not report swept keys).
+  struct WatchedKey {
+    uint32_t db;
+    std::string key;
+    bool existed;
+  };
+  std::vector<WatchedKey> watched;
   bool watch_dirty = false;
 
   // ---- Life cycle.

@@ -60,6 +60,11 @@ void ExecCommand(CommandContext& ctx) {
     ctx.reply().Error(kErrExecAbort);
     return;
   }
+  // A watched key that existed at WATCH time and is gone now without a
+  // write having touched it has expired meanwhile: that fails EXEC too.
+  for (const auto& w : c.watched) {
+    if (w.existed && !ctx.db().Exists(w.db, w.key)) c.watch_dirty = true;
+  }
   if (c.watch_dirty) {
     Discard(server, c);
     ctx.reply().NullArray();
@@ -99,7 +104,8 @@ void WatchCommand(CommandContext& ctx) {
     return;
   }
   for (size_t i = 1; i < ctx.argc(); i++) {
-    ServerOf(ctx).watches().Watch(&c, c.db, ctx.arg(i));
+    bool exists = ctx.db().Exists(c.db, ctx.arg(i));
+    ServerOf(ctx).watches().Watch(&c, c.db, ctx.arg(i), exists);
   }
   ctx.reply().Ok();
 }

@@ -13,17 +13,17 @@ std::string WatchRegistry::Key(uint32_t db, std::string_view key) {
   return k;
 }
 
-void WatchRegistry::Watch(Client* c, uint32_t db, std::string_view key) {
-  for (const auto& [d, k] : c->watched) {
-    if (d == db && k == key) return;
+void WatchRegistry::Watch(Client* c, uint32_t db, std::string_view key, bool exists) {
+  for (const auto& w : c->watched) {
+    if (w.db == db && w.key == key) return;
   }
-  c->watched.emplace_back(db, std::string(key));
+  c->watched.push_back({db, std::string(key), exists});
   by_key_[Key(db, key)].push_back(c);
 }
 
 void WatchRegistry::UnwatchAll(Client* c) {
-  for (const auto& [db, key] : c->watched) {
-    auto it = by_key_.find(Key(db, key));
+  for (const auto& w : c->watched) {
+    auto it = by_key_.find(Key(w.db, w.key));
     if (it == by_key_.end()) continue;
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), c), v.end());

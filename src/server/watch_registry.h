@@ -20,8 +20,9 @@ namespace walnut::server {
 
 class WatchRegistry {
  public:
-  // Adds (db, key) to the client's watched set (idempotent).
-  void Watch(Client* c, uint32_t db, std::string_view key);
+  // Adds (db, key) to the client's watched set (idempotent). `exists`: the
+  // key is present now (see Client::WatchedKey).
+  void Watch(Client* c, uint32_t db, std::string_view key, bool exists);
   // Removes all of the client's watches (UNWATCH, EXEC, DISCARD, close).
   void UnwatchAll(Client* c);
   // A key was written: marks its watchers dirty.

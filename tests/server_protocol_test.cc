@@ -4,6 +4,7 @@
 // texts for unknown commands and wrong arity.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,50 @@ TEST_F(ServerProtocolTest, ClientThatNeverReadsIsPausedNotGrown) {
   // And the hog gets everything once it reads.
   size_t want = 300 * (std::string("$1048576\r\n").size() + (1 << 20) + 2);
   EXPECT_EQ(hog.ReadAtLeast(want, std::chrono::seconds(60)).size(), want);
+}
+
+// Random bytes and random mutations of valid requests, on many connections:
+// the server must answer or close each connection, never crash, and keep
+// serving others. The seed is printed (set WALNUT_TEST_SEED to replay).
+TEST_F(ServerProtocolTest, RandomGarbageNeverCrashes) {
+  uint64_t seed = TestSeed();
+  std::printf("garbage seed=%llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const std::vector<std::string> valid = {Request({"SET", "g", "v"}),
+                                          Request({"GET", "g"}),
+                                          Request({"MULTI"}),
+                                          Request({"EXEC"}),
+                                          "PING\r\n",
+                                          Request({"HELLO", "3"}),
+                                          Request({"INCR", "g"}),
+                                          Request({"CLIENT", "LIST"})};
+  for (int conn = 0; conn < 60; conn++) {
+    RawClient c(server_->port());
+    ASSERT_TRUE(c.ok());
+    std::string bytes;
+    int pieces = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i < pieces; i++) {
+      std::string piece;
+      if (rng() % 2) {
+        piece = valid[rng() % valid.size()];
+        int flips = static_cast<int>(rng() % 4);
+        for (int f = 0; f < flips && !piece.empty(); f++) {
+          piece[rng() % piece.size()] = static_cast<char>(rng());
+        }
+      } else {
+        piece.resize(rng() % 64);
+        for (char& ch : piece) ch = static_cast<char>(rng());
+        if (rng() % 3 == 0) piece = "*" + std::to_string(rng() % 5) + "\r\n$" + piece;
+      }
+      bytes += piece;
+    }
+    c.Send(bytes);
+    // Every connection gets an answer, a close, or is waiting for more input.
+    c.ReadAtLeast(1, std::chrono::milliseconds(20));
+  }
+  RedisConn check = server_->Client();
+  ASSERT_EQ(check.Cmd("PING"), "PONG") << "seed " << seed;
+  EXPECT_EQ(check.Cmd("SET", "after-garbage", "1"), "OK");
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+// Unit tests for ServerConfig: directive parsing (Redis units, aliases),
+// config files with line numbers in errors, and validation (protected mode).
+#include "server/server_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace walnut::server {
+namespace {
+
+TEST(ServerConfig, ParseMemoryUsesRedisUnits) {
+  int64_t v;
+  ASSERT_TRUE(ParseMemory("100", &v));
+  EXPECT_EQ(v, 100);
+  ASSERT_TRUE(ParseMemory("1k", &v));
+  EXPECT_EQ(v, 1000);
+  ASSERT_TRUE(ParseMemory("1kb", &v));
+  EXPECT_EQ(v, 1024);
+  ASSERT_TRUE(ParseMemory("2MB", &v));
+  EXPECT_EQ(v, 2 << 20);
+  ASSERT_TRUE(ParseMemory("3g", &v));
+  EXPECT_EQ(v, 3000000000ll);
+  EXPECT_FALSE(ParseMemory("", &v));
+  EXPECT_FALSE(ParseMemory("kb", &v));
+  EXPECT_FALSE(ParseMemory("1x", &v));
+  EXPECT_FALSE(ParseMemory("99999999999gb", &v));
+}
+
+TEST(ServerConfig, DirectivesAndAliases) {
+  ServerConfig c;
+  ASSERT_TRUE(ApplyDirective("PORT", {"7000"}, &c).ok());
+  EXPECT_EQ(c.port, 7000);
+  ASSERT_TRUE(ApplyDirective("appendfsync", {"always"}, &c).ok());
+  EXPECT_EQ(c.fsync, walnut::FsyncMode::kAlways);
+  ASSERT_TRUE(ApplyDirective("loglevel", {"notice"}, &c).ok());
+  EXPECT_EQ(c.log_level, "info");
+  ASSERT_TRUE(ApplyDirective("bind", {"127.0.0.1 ::1"}, &c).ok());
+  EXPECT_EQ(c.bind, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  ASSERT_TRUE(ApplyDirective("segment-size", {"1mb"}, &c).ok());
+  EXPECT_EQ(c.segment_size, 1u << 20);
+  ASSERT_TRUE(ApplyDirective("recovery", {"point-in-time"}, &c).ok());
+  EXPECT_EQ(c.recovery, walnut::RecoveryMode::kPointInTime);
+  EXPECT_FALSE(ApplyDirective("port", {"70000"}, &c).ok());
+  EXPECT_FALSE(ApplyDirective("port", {"1", "2"}, &c).ok());
+  EXPECT_FALSE(ApplyDirective("fsync", {"sometimes"}, &c).ok());
+  EXPECT_FALSE(ApplyDirective("databases", {"0"}, &c).ok());
+  EXPECT_TRUE(ApplyDirective("nosuch", {"1"}, &c).IsNotFound());
+}
+
+TEST(ServerConfig, ProtectedMode) {
+  ServerConfig c;
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  c.bind = {"0.0.0.0"};
+  walnut::Status s = ValidateConfig(c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("protected mode"), std::string::npos);
+  c.requirepass = "pw";
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  c.requirepass.clear();
+  c.protected_mode = false;
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  c.protected_mode = true;
+  c.bind = {"127.0.0.1", "::1", "localhost"};
+  EXPECT_TRUE(ValidateConfig(c).ok());
+}
+
+TEST(ServerConfig, LoadFileReportsLine) {
+  char path[] = "/tmp/walnut-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text = "# a comment\n\n  port 7001\nrequirepass \"with space\"\nmaxclients nope\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  ServerConfig c;
+  walnut::Status s = LoadConfigFile(path, &c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(std::string(path) + ":5:"), std::string::npos) << s.message();
+  EXPECT_EQ(c.port, 7001);
+  EXPECT_EQ(c.requirepass, "with space");
+  unlink(path);
+  EXPECT_FALSE(LoadConfigFile("/nonexistent/walnut.conf", &c).ok());
+}
+
+}  // namespace
+}  // namespace walnut::server

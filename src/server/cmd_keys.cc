@@ -34,6 +34,11 @@
 namespace walnut::server {
 namespace {
 
+// A Scan budget that covers any table, yet small enough that the engine's
+// arithmetic on it (a multiple of it bounds the buckets walked) cannot
+// overflow. Also the cap on SCAN's COUNT hint.
+constexpr size_t kWholeTable = std::numeric_limits<size_t>::max() / 64;
+
 // Every value Walnut stores is a string (the engine holds bytes only), so a
 // key's type is "string" when it exists.
 constexpr std::string_view kStringType = "string";
@@ -182,7 +187,6 @@ void KeysCommand(CommandContext& ctx) {
   // engine's lock, so no key is seen twice. Should the engine ever stop
   // early, we go on from its cursor and drop the duplicates a resize
   // between calls could produce.
-  constexpr size_t kWholeTable = std::numeric_limits<size_t>::max() / 64;
   uint64_t cursor = 0;
   int calls = 0;
   do {
@@ -229,7 +233,8 @@ void ScanCommand(CommandContext& ctx) {
   // matches no key.
   const bool type_ok = !type || EqualsIgnoreCase(*type, kStringType);
   std::vector<std::string> keys;
-  const uint64_t next = ctx.db().Scan(ctx.db_index(), cursor, static_cast<size_t>(count),
+  const size_t hint = std::min(static_cast<uint64_t>(count), static_cast<uint64_t>(kWholeTable));
+  const uint64_t next = ctx.db().Scan(ctx.db_index(), cursor, hint,
                                       [&](std::string_view key, std::string_view, int64_t) {
                                         if (!type_ok) return;
                                         if (matcher && !matcher->Match(key)) return;

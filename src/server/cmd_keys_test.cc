@@ -165,6 +165,9 @@ TEST_F(KeysTest, ScanArgumentErrors) {
   EXPECT_EQ(R("SCAN", "0", "MATCH"), "(error) ERR syntax error");
   EXPECT_EQ(R("SCAN", "0", "BOGUS", "1"), "(error) ERR syntax error");
   EXPECT_EQ(R("SCAN", "0"), "[\"0\", []]");
+  EXPECT_EQ(R("SET", "k", "v"), "OK");
+  // A huge COUNT hint is just a hint.
+  EXPECT_EQ(R("SCAN", "0", "COUNT", "9223372036854775807"), "[\"0\", [\"k\"]]");
 }
 
 TEST_F(KeysTest, RandomKeyDbSizeFlush) {

@@ -30,8 +30,9 @@ std::unique_ptr<walnut::DB> g_db;
 std::string g_dir;
 
 walnut::FsyncMode ModeOf(int64_t m) {
-  return m == 0 ? walnut::FsyncMode::kAlways
-                : m == 1 ? walnut::FsyncMode::kEverySec : walnut::FsyncMode::kNo;
+  return m == 0   ? walnut::FsyncMode::kAlways
+         : m == 1 ? walnut::FsyncMode::kEverySec
+                  : walnut::FsyncMode::kNo;
 }
 const char* ModeName(int64_t m) { return m == 0 ? "always" : m == 1 ? "everysec" : "no"; }
 
@@ -64,8 +65,7 @@ void BM_Put(benchmark::State& state) {
   state.SetLabel(ModeName(state.range(0)));
   if (state.thread_index() == 0) {
     auto st = g_db->Stats();
-    state.counters["writes_per_sync"] =
-        st.syncs ? double(st.writes) / double(st.syncs) : 0.0;
+    state.counters["writes_per_sync"] = st.syncs ? double(st.writes) / double(st.syncs) : 0.0;
   }
 }
 
@@ -74,8 +74,14 @@ void PutArgs(benchmark::internal::Benchmark* b) {
     for (int64_t size : {16, 128, 1024, 16384}) b->Args({mode, size});
   }
 }
-BENCHMARK(BM_Put)->Apply(PutArgs)->Threads(1)->Threads(4)->UseRealTime()
-    ->Setup(OpenDb)->Teardown(CloseDb)->MinTime(0.5);
+BENCHMARK(BM_Put)
+    ->Apply(PutArgs)
+    ->Threads(1)
+    ->Threads(4)
+    ->UseRealTime()
+    ->Setup(OpenDb)
+    ->Teardown(CloseDb)
+    ->MinTime(0.5);
 
 void LoadForGet(const benchmark::State& state) {
   OpenDb(state);
@@ -100,8 +106,17 @@ void BM_Get(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_Get)->Args({2, 16})->Args({2, 128})->Args({2, 1024})->Args({2, 16384})
-    ->Threads(1)->Threads(4)->UseRealTime()->Setup(LoadForGet)->Teardown(CloseDb)->MinTime(0.5);
+BENCHMARK(BM_Get)
+    ->Args({2, 16})
+    ->Args({2, 128})
+    ->Args({2, 1024})
+    ->Args({2, 16384})
+    ->Threads(1)
+    ->Threads(4)
+    ->UseRealTime()
+    ->Setup(LoadForGet)
+    ->Teardown(CloseDb)
+    ->MinTime(0.5);
 
 // The disk's reference: append 128 bytes and fdatasync, as fast as it goes.
 void BM_DiskFdatasync(benchmark::State& state) {

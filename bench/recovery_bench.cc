@@ -22,7 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 long RssKiB() {
   std::ifstream in("/proc/self/status");
@@ -122,7 +124,9 @@ int main(int argc, char** argv) {
     if (!(*db)->Write(b).ok()) return 1;
   }
   std::printf("keys: %llu, key 16 B, value %zu B\n\n", (unsigned long long)n, vsize);
-  std::printf("| log | keys | open s | keys/s | data read | read-once floor s | open/floor | RSS bytes/key |\n");
+  std::printf(
+      "| log | keys | open s | keys/s | data read | read-once floor s | open/floor | RSS bytes/key "
+      "|\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   TimeOpen(dir, "segments (batches of 100)", n);
   {

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
       corpus.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
   }
-  for (auto& c : corpus) LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(c.data()), c.size());
+  for (auto& c : corpus)
+    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(c.data()), c.size());
   if (corpus.empty()) corpus.emplace_back();
 
   const char* env_seed = std::getenv("WALNUT_TEST_SEED");

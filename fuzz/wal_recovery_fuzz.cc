@@ -49,7 +49,8 @@ struct Reader {
 
 std::string Scratch() {
   // /dev/shm when present: the fuzzer runs thousands of opens per second.
-  static std::string base = fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
+  static std::string base =
+      fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
   return base + "/walnut-fuzz-" + std::to_string(getpid());
 }
 
@@ -155,10 +156,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (uint32_t dbi = 0; dbi < 4; dbi++) {
       uint64_t cursor = 0;
       do {
-        cursor = (*db)->Scan(dbi, cursor, 100, [&](std::string_view k, std::string_view v, int64_t) {
-          auto it = written.find({dbi, std::string(k)});
-          Check(it != written.end() && it->second.count(std::string(v)) == 1);
-        });
+        cursor =
+            (*db)->Scan(dbi, cursor, 100, [&](std::string_view k, std::string_view v, int64_t) {
+              auto it = written.find({dbi, std::string(k)});
+              Check(it != written.end() && it->second.count(std::string(v)) == 1);
+            });
       } while (cursor != 0);
     }
   }

@@ -45,8 +45,9 @@ int Rounds() {
 
 Options ModeFor(int round) {
   Options o;
-  o.fsync = round % 3 == 0 ? FsyncMode::kAlways : round % 3 == 1 ? FsyncMode::kEverySec
-                                                                  : FsyncMode::kNo;
+  o.fsync = round % 3 == 0   ? FsyncMode::kAlways
+            : round % 3 == 1 ? FsyncMode::kEverySec
+                             : FsyncMode::kNo;
   o.segment_size = 64 * 1024;  // many rollovers
   // Compact often, so that kills land during compactions too.
   o.compact_min_log_bytes = 256 * 1024;
@@ -123,8 +124,8 @@ struct Op {
 
 TEST(EngineCrash, SigkillNeverLosesAcknowledgedWrites) {
   std::fprintf(stderr, "WALNUT_TEST_SEED=%llu rounds=%d\n", (unsigned long long)Seed(), Rounds());
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("walnut-crash-" + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("walnut-crash-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::mt19937_64 rng(Seed());
   std::map<std::string, std::optional<std::string>> model;  // nullopt: deleted
@@ -174,8 +175,10 @@ TEST(EngineCrash, SigkillNeverLosesAcknowledgedWrites) {
         inflight = op;
       } else if (line[0] == 'A' && inflight) {
         for (auto& k : inflight->keys) {
-          if (inflight->kind == 'D') model[k] = std::nullopt;
-          else model[k] = inflight->value;
+          if (inflight->kind == 'D')
+            model[k] = std::nullopt;
+          else
+            model[k] = inflight->value;
         }
         acked_total++;
         inflight.reset();
@@ -196,19 +199,23 @@ TEST(EngineCrash, SigkillNeverLosesAcknowledgedWrites) {
             inflight->kind == 'D' ? std::nullopt : std::optional<std::string>(inflight->value);
         if (after == model[k]) continue;
         auto v = (*db)->Get(k);
-        std::optional<std::string> actual =
-            v.ok() ? std::optional<std::string>(*v) : std::nullopt;
-        if (actual == after) now_new++;
-        else if (actual == model[k]) still_old++;
-        else ADD_FAILURE() << "round " << round << ": key " << k << " has a value nobody wrote";
+        std::optional<std::string> actual = v.ok() ? std::optional<std::string>(*v) : std::nullopt;
+        if (actual == after)
+          now_new++;
+        else if (actual == model[k])
+          still_old++;
+        else
+          ADD_FAILURE() << "round " << round << ": key " << k << " has a value nobody wrote";
       }
       EXPECT_TRUE(now_new == 0 || still_old == 0)
           << "round " << round << ": in-flight op half applied (" << now_new << " new, "
           << still_old << " old)";
       if (now_new > 0) {
         for (auto& k : inflight->keys) {
-          if (inflight->kind == 'D') model[k] = std::nullopt;
-          else model[k] = inflight->value;
+          if (inflight->kind == 'D')
+            model[k] = std::nullopt;
+          else
+            model[k] = inflight->value;
         }
       }
     }
@@ -218,8 +225,8 @@ TEST(EngineCrash, SigkillNeverLosesAcknowledgedWrites) {
         ASSERT_TRUE(got.ok()) << "round " << round << ": acknowledged key " << k << " lost";
         ASSERT_EQ(*got, *v) << "round " << round << ": key " << k;
       } else {
-        ASSERT_TRUE(got.status().IsNotFound()) << "round " << round << ": deleted " << k
-                                               << " came back";
+        ASSERT_TRUE(got.status().IsNotFound())
+            << "round " << round << ": deleted " << k << " came back";
       }
       checked_total++;
     }

@@ -11,16 +11,16 @@ namespace walnut {
 
 struct CheckReport {
   uint64_t segments = 0;
-  uint64_t records = 0;       // valid records read
-  uint64_t operations = 0;    // operations inside them
-  uint64_t live_keys = 0;     // keys alive after replaying everything
-  uint64_t log_bytes = 0;     // total size of the segment files
-  uint64_t live_bytes = 0;    // key+value bytes of the live keys
-  uint64_t dead_bytes = 0;    // log_bytes not needed to rebuild the live keys (approx.)
+  uint64_t records = 0;     // valid records read
+  uint64_t operations = 0;  // operations inside them
+  uint64_t live_keys = 0;   // keys alive after replaying everything
+  uint64_t log_bytes = 0;   // total size of the segment files
+  uint64_t live_bytes = 0;  // key+value bytes of the live keys
+  uint64_t dead_bytes = 0;  // log_bytes not needed to rebuild the live keys (approx.)
   bool damaged = false;
-  bool torn_tail = false;     // damage limited to the newest segment's tail
-  std::string first_damage;   // "file at offset N: cause", empty if none
-  std::string fixed;          // what --fix did, empty if nothing
+  bool torn_tail = false;    // damage limited to the newest segment's tail
+  std::string first_damage;  // "file at offset N: cause", empty if none
+  std::string fixed;         // what --fix did, empty if nothing
 };
 
 // Reads every segment of `dir` and verifies every checksum, without opening

@@ -23,13 +23,13 @@
 namespace walnut {
 
 struct RecoveryReport {
-  uint64_t segments = 0;         // segment files replayed
-  uint64_t records = 0;          // log records replayed
-  uint64_t bytes = 0;            // log bytes replayed
-  uint64_t keys = 0;             // live keys after replay
-  double seconds = 0;            // wall time of the replay
-  uint64_t torn_tail_bytes = 0;  // bytes cut from the newest segment's end
-  uint64_t skipped_bytes = 0;    // bytes dropped by kPointInTime/kSkipCorrupted
+  uint64_t segments = 0;           // segment files replayed
+  uint64_t records = 0;            // log records replayed
+  uint64_t bytes = 0;              // log bytes replayed
+  uint64_t keys = 0;               // live keys after replay
+  double seconds = 0;              // wall time of the replay
+  uint64_t torn_tail_bytes = 0;    // bytes cut from the newest segment's end
+  uint64_t skipped_bytes = 0;      // bytes dropped by kPointInTime/kSkipCorrupted
   std::vector<std::string> notes;  // one line per damage found and handled
 };
 
@@ -108,9 +108,9 @@ class DB {
   virtual Result<std::string> Get(std::string_view key) = 0;  // database 0
   // Calls fn(value, expire_at_ms) under the engine's lock, if the key exists;
   // fn must not call back into the DB. Returns NotFound otherwise.
-  virtual Status Read(uint32_t db, std::string_view key,
-                      const std::function<void(std::string_view value,
-                                               int64_t expire_at_ms)>& fn) = 0;
+  virtual Status Read(
+      uint32_t db, std::string_view key,
+      const std::function<void(std::string_view value, int64_t expire_at_ms)>& fn) = 0;
   virtual bool Exists(uint32_t db, std::string_view key) = 0;
   // Seconds since the key was last read or written (OBJECT IDLETIME), without
   // counting as an access. Keys untouched since start-up count from the open.

@@ -22,9 +22,9 @@ class [[nodiscard]] Status {
     kIOError,
     kInvalidArgument,
     kNotSupported,
-    kBusy,          // e.g. the data directory is locked by another process
-    kNoSpace,       // the disk is full (ENOSPC / EDQUOT)
-    kClosed,        // the database was closed
+    kBusy,     // e.g. the data directory is locked by another process
+    kNoSpace,  // the disk is full (ENOSPC / EDQUOT)
+    kClosed,   // the database was closed
   };
 
   Status() = default;  // OK
@@ -65,7 +65,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -77,9 +77,18 @@ class [[nodiscard]] Result {
     static const Status kOk;
     return ok() ? kOk : std::get<Status>(v_);
   }
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }

@@ -21,8 +21,7 @@ class WriteBatch {
 
   // Sets key to value. expire_at_ms is an absolute Unix time in milliseconds
   // after which the key is gone; 0 means it never expires.
-  void Put(uint32_t db, std::string_view key, std::string_view value,
-           int64_t expire_at_ms = 0);
+  void Put(uint32_t db, std::string_view key, std::string_view value, int64_t expire_at_ms = 0);
   void Delete(uint32_t db, std::string_view key);
   // Changes the expiry of an existing key (0 = persist); no-op if absent.
   void SetExpiry(uint32_t db, std::string_view key, int64_t expire_at_ms);

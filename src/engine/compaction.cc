@@ -20,10 +20,10 @@
 #include <chrono>
 #include <thread>
 
+#include "common/coding.h"
 #include "engine/db_impl.h"
 #include "engine/wal_format.h"
 #include "engine/wal_record.h"
-#include "common/coding.h"
 
 namespace walnut {
 
@@ -121,7 +121,8 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     do {
       {
         Lock lk(mu_);
-        if (closed_ || closing_) return fail(Status::Closed("compaction stopped: database closing"));
+        if (closed_ || closing_)
+          return fail(Status::Closed("compaction stopped: database closing"));
         if (swap_epoch_ != epoch) {
           *retry = true;
           return fail(Status::OK());
@@ -183,7 +184,8 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   // ---- 4. Remove what the image replaced.
   for (const auto& seg : old_segments) {
     Status rs = env_->RemoveFile(seg.path);
-    if (!rs.ok()) Log(LogLevel::kWarning, "compaction: could not remove " + seg.path + ": " + rs.ToString());
+    if (!rs.ok())
+      Log(LogLevel::kWarning, "compaction: could not remove " + seg.path + ": " + rs.ToString());
   }
   if (old_base != 0 && old_base != covered) {
     (void)env_->RemoveFile(dir_ + "/" + wal::BaseFileName(old_base));
@@ -192,8 +194,7 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   if (!s.ok()) Log(LogLevel::kWarning, "compaction: directory sync failed: " + s.ToString());
 
   report->keys_written = keys;
-  report->seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   char line[200];
   std::snprintf(line, sizeof(line), "compaction: %llu keys, %llu -> %llu bytes in %.3f s",
                 (unsigned long long)keys, (unsigned long long)report->bytes_before,

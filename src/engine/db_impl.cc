@@ -13,10 +13,14 @@ namespace {
 
 const char* LevelName(LogLevel l) {
   switch (l) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "?";
 }
@@ -367,7 +371,8 @@ Status DBImpl::RollOverLocked(Lock& lk) {
   // Seal: the old segment is synced before a later one exists, so a power
   // loss can only ever tear the newest segment, which recovery tolerates.
   Status s = old->Sync();
-  Result<std::shared_ptr<WritableFile>> f = s.ok() ? CreateSegment(id, first) : Result<std::shared_ptr<WritableFile>>(s);
+  Result<std::shared_ptr<WritableFile>> f =
+      s.ok() ? CreateSegment(id, first) : Result<std::shared_ptr<WritableFile>>(s);
   lk.lock();
   if (!f.ok()) return f.status();
   synced_seq_ = std::max(synced_seq_, first - 1);

@@ -55,8 +55,9 @@ class DBImpl final : public DB {
   bool Exists(uint32_t db, std::string_view key) override;
   Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) override;
   uint64_t KeyCount(uint32_t db) override;
-  uint64_t Scan(uint32_t db, uint64_t cursor, size_t count,
-                const std::function<void(std::string_view, std::string_view, int64_t)>& fn) override;
+  uint64_t Scan(
+      uint32_t db, uint64_t cursor, size_t count,
+      const std::function<void(std::string_view, std::string_view, int64_t)>& fn) override;
   Result<std::string> RandomKey(uint32_t db) override;
   uint64_t SweepExpired(size_t budget) override;
   Result<CompactionReport> Compact() override;
@@ -93,18 +94,18 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> dir_lock_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;      // flushes finished, groups closed
-  Keyspace ks_;                     // guarded by mu_
-  std::mt19937_64 rng_{0x5eed};     // guarded by mu_ (RANDOMKEY)
+  std::condition_variable cv_;   // flushes finished, groups closed
+  Keyspace ks_;                  // guarded by mu_
+  std::mt19937_64 rng_{0x5eed};  // guarded by mu_ (RANDOMKEY)
 
   // Log state, guarded by mu_.
-  std::string pending_;             // encoded records not yet written
-  std::string spare_;               // recycled buffer for pending_
-  uint64_t last_seq_ = 0;           // newest record encoded
-  uint64_t written_seq_ = 0;        // newest record written to the OS
-  uint64_t synced_seq_ = 0;         // newest record known durable
-  bool flushing_ = false;           // a leader is writing, syncing or rolling over
-  Status write_error_;              // sticky; see the class comment
+  std::string pending_;       // encoded records not yet written
+  std::string spare_;         // recycled buffer for pending_
+  uint64_t last_seq_ = 0;     // newest record encoded
+  uint64_t written_seq_ = 0;  // newest record written to the OS
+  uint64_t synced_seq_ = 0;   // newest record known durable
+  bool flushing_ = false;     // a leader is writing, syncing or rolling over
+  Status write_error_;        // sticky; see the class comment
   bool closed_ = false;
 
   bool group_open_ = false;
@@ -114,10 +115,10 @@ class DBImpl final : public DB {
 
   std::shared_ptr<WritableFile> active_;  // shared: the syncer may hold it
   uint64_t active_id_ = 0;
-  std::vector<SegmentFile> segments_;     // every live segment, active last
-  uint64_t base_seq_ = 0;                 // current base image (0: none)
+  std::vector<SegmentFile> segments_;  // every live segment, active last
+  uint64_t base_seq_ = 0;              // current base image (0: none)
   uint64_t base_bytes_ = 0;
-  uint64_t swap_epoch_ = 0;               // bumped by SWAPDB (compaction restarts)
+  uint64_t swap_epoch_ = 0;  // bumped by SWAPDB (compaction restarts)
 
   // Statistics, guarded by mu_.
   uint64_t syncs_ = 0;

@@ -22,8 +22,8 @@ struct Entry {
   int64_t expire_at_ms;  // 0: never expires
   uint32_t key_len;
   uint32_t value_len;
-  uint32_t access_s;     // coarse last-access time (seconds), for OBJECT IDLETIME
-  uint32_t flags;        // reserved
+  uint32_t access_s;  // coarse last-access time (seconds), for OBJECT IDLETIME
+  uint32_t flags;     // reserved
 
   char* data() { return reinterpret_cast<char*>(this + 1); }
   const char* data() const { return reinterpret_cast<const char*>(this + 1); }

@@ -126,8 +126,10 @@ uint64_t Keyspace::Sweep(int64_t now_ms, size_t slots) {
           n++;
         });
     slots -= step;
-    if (sweep_pos_ == 0) sweep_db_ = (sweep_db_ + 1) % uint32_t(dbs_.size());
-    else break;
+    if (sweep_pos_ == 0)
+      sweep_db_ = (sweep_db_ + 1) % uint32_t(dbs_.size());
+    else
+      break;
   }
   expired_removed_ += n;
   return n;

@@ -69,7 +69,8 @@ Status LoadBase(Env* env, const std::string& path, uint64_t covered, Keyspace* k
   wal::SegmentReader& r = **opened;
   out->base_bytes = r.file_size();
   if (r.header().kind != wal::kKindBase || r.header().first_seq != covered) {
-    *problem = path + " at offset 0: header does not describe base image " + std::to_string(covered);
+    *problem =
+        path + " at offset 0: header does not describe base image " + std::to_string(covered);
     return Status::OK();
   }
   uint64_t expected = 1;
@@ -82,7 +83,8 @@ Status LoadBase(Env* env, const std::string& path, uint64_t covered, Keyspace* k
     if (outcome == wal::SegmentReader::Outcome::kEnd) break;
     uint64_t at = r.offset();
     if (outcome == wal::SegmentReader::Outcome::kDamage) {
-      *problem = path + " at offset " + std::to_string(at) + ": " + wal::ParseStatusText(r.damage());
+      *problem =
+          path + " at offset " + std::to_string(at) + ": " + wal::ParseStatusText(r.damage());
       return Status::OK();
     }
     at -= rec.size;
@@ -154,9 +156,9 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
   const auto start = Clock::now();
   auto last_progress = start;
 
-  uint64_t expected = 0;     // next sequence we expect; 0 = take the first header's
-  bool resync = false;       // after a skip: accept any later sequence
-  bool stop = false;         // point-in-time cut made: nothing after counts
+  uint64_t expected = 0;  // next sequence we expect; 0 = take the first header's
+  bool resync = false;    // after a skip: accept any later sequence
+  bool stop = false;      // point-in-time cut made: nothing after counts
   std::vector<SegmentFile> kept;
 
   auto note = [&](const std::string& what, bool torn) {
@@ -306,12 +308,11 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
           for (uint32_t k = 0; k < rec.count && ds.ok(); k++) {
             DecodedOp op;
             ds = DecodeOp(&in, &op);
-            if (ds.ok() && (op.db >= ks->num_dbs() ||
-                            (op.code == wal::kSwapDb && op.db2 >= ks->num_dbs()))) {
-              ds = Status::Corruption("op names database " +
-                                      std::to_string(std::max(op.db, op.db2)) + " but only " +
-                                      std::to_string(ks->num_dbs()) +
-                                      " are configured (raise --databases)");
+            if (ds.ok() &&
+                (op.db >= ks->num_dbs() || (op.code == wal::kSwapDb && op.db2 >= ks->num_dbs()))) {
+              ds = Status::Corruption(
+                  "op names database " + std::to_string(std::max(op.db, op.db2)) + " but only " +
+                  std::to_string(ks->num_dbs()) + " are configured (raise --databases)");
             }
             if (ds.ok()) ops.push_back(op);
           }
@@ -328,7 +329,8 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
           out->report.bytes += rec.size;
           expected = rec.seq + 1;
           resync = false;
-          if (out->report.records % 65536 == 0 && Clock::now() - last_progress > std::chrono::seconds(2)) {
+          if (out->report.records % 65536 == 0 &&
+              Clock::now() - last_progress > std::chrono::seconds(2)) {
             last_progress = Clock::now();
             double secs = std::chrono::duration<double>(last_progress - start).count();
             log(LogLevel::kInfo, "recovery: replayed " + std::to_string(out->report.bytes >> 20) +
@@ -396,8 +398,8 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
       // kSkipCorrupted
       uint64_t resume = found ? next : seg.size;
       out->report.skipped_bytes += resume - at;
-      log(LogLevel::kWarning, "recovery: " + what + "; skipping " +
-                                  std::to_string(resume - at) + " bytes");
+      log(LogLevel::kWarning,
+          "recovery: " + what + "; skipping " + std::to_string(resume - at) + " bytes");
       resync = true;
       if (!found) {
         if (newest && p.modify_files) {
@@ -409,8 +411,7 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
       }
       r.Seek(next);
     }
-    if (base_loaded && !newest && superseded_records > 0 &&
-        out->report.records == records_before) {
+    if (base_loaded && !newest && superseded_records > 0 && out->report.records == records_before) {
       // Wholly covered by the base image: finish the deletion compaction
       // could not (the base is durable, so this loses nothing).
       if (p.modify_files) {

@@ -28,7 +28,7 @@ namespace walnut {
 struct SegmentFile {
   uint64_t id = 0;
   std::string path;
-  uint64_t size = 0;        // valid bytes (after any cut)
+  uint64_t size = 0;  // valid bytes (after any cut)
   uint64_t first_seq = 0;
 };
 
@@ -37,11 +37,11 @@ struct RecoveryOutcome {
   uint64_t last_seq = 0;              // sequence of the last record applied
   uint64_t max_segment_id = 0;        // highest id seen, including moved-away files
   uint64_t ops = 0;
-  uint64_t base_seq = 0;              // sequence covered by the loaded base image (0: none)
+  uint64_t base_seq = 0;  // sequence covered by the loaded base image (0: none)
   std::string base_path;
   uint64_t base_bytes = 0;
-  std::string first_damage;           // "path at offset N: cause"
-  bool only_torn_tail = true;         // every damage found was a torn tail
+  std::string first_damage;    // "path at offset N: cause"
+  bool only_torn_tail = true;  // every damage found was a torn tail
   RecoveryReport report;
 };
 

@@ -15,15 +15,15 @@
 
 #include "walnut/db.h"
 
-#define ASSERT_OK(expr)                                      \
-  do {                                                       \
-    const ::walnut::Status _s = (expr);                      \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();  \
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const ::walnut::Status _s = (expr);                     \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                      \
-  do {                                                       \
-    const ::walnut::Status _s = (expr);                      \
-    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString();  \
+#define EXPECT_OK(expr)                                     \
+  do {                                                      \
+    const ::walnut::Status _s = (expr);                     \
+    EXPECT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
   } while (0)
 
 namespace walnut::testing {
@@ -64,7 +64,8 @@ inline std::string NewestSegment(const std::string& dir) {
   std::string best;
   for (auto& e : std::filesystem::directory_iterator(dir)) {
     std::string n = e.path().filename();
-    if (n.rfind("wal-", 0) == 0 && n.size() == 28 && n > std::filesystem::path(best).filename().string()) {
+    if (n.rfind("wal-", 0) == 0 && n.size() == 28 &&
+        n > std::filesystem::path(best).filename().string()) {
       best = e.path();
     }
   }

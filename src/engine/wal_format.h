@@ -56,9 +56,9 @@ inline constexpr uint32_t kKindLog = 1;
 inline constexpr uint32_t kKindBase = 2;
 inline constexpr size_t kSegmentHeaderSize = 40;
 inline constexpr size_t kRecordHeaderSize = 16;
-inline constexpr size_t kBatchPrefixSize = 12;  // seq u64 + count u32
-inline constexpr uint64_t kHeaderSeed = 0x57414c4e55544844ull;   // "WALNUTHD"
-inline constexpr uint64_t kRecordSeed = 0x57414c4e55545243ull;   // "WALNUTRC"
+inline constexpr size_t kBatchPrefixSize = 12;                  // seq u64 + count u32
+inline constexpr uint64_t kHeaderSeed = 0x57414c4e55544844ull;  // "WALNUTHD"
+inline constexpr uint64_t kRecordSeed = 0x57414c4e55545243ull;  // "WALNUTRC"
 // Bodies are limited so that the u32 length can never wrap.
 inline constexpr uint64_t kMaxBodySize = 0xFFFFFFFFull - 64;
 

@@ -17,7 +17,9 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Env* env, const std::
   Status s = r->Window(0, kSegmentHeaderSize, &head);
   if (!s.ok()) return s;
   s = DecodeSegmentHeader(head, &r->header_);
-  if (!s.ok()) return Status(s.IsNotSupported() ? s : Status::Corruption(path + " at offset 0: " + s.message()));
+  if (!s.ok())
+    return Status(s.IsNotSupported() ? s
+                                     : Status::Corruption(path + " at offset 0: " + s.message()));
   r->offset_ = kSegmentHeaderSize;
   return r;
 }

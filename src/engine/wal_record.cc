@@ -82,19 +82,26 @@ ParseStatus ParseRecord(std::string_view d, Record* out) {
   if (uint8_t(p[12]) != kBatch || body_len < kBatchPrefixSize) return ParseStatus::kBadBody;
   out->seq = DecodeFixed64(p + 16);
   out->count = DecodeFixed32(p + 24);
-  out->ops = std::string_view(p + kRecordHeaderSize + kBatchPrefixSize, body_len - kBatchPrefixSize);
+  out->ops =
+      std::string_view(p + kRecordHeaderSize + kBatchPrefixSize, body_len - kBatchPrefixSize);
   out->size = kRecordHeaderSize + body_len;
   return ParseStatus::kOk;
 }
 
 const char* ParseStatusText(ParseStatus s) {
   switch (s) {
-    case ParseStatus::kOk: return "ok";
-    case ParseStatus::kIncompleteHeader: return "incomplete record header";
-    case ParseStatus::kBadHeader: return "record header check mismatch";
-    case ParseStatus::kPastEnd: return "record runs past the end of the file";
-    case ParseStatus::kBadChecksum: return "record checksum mismatch";
-    case ParseStatus::kBadBody: return "malformed record body";
+    case ParseStatus::kOk:
+      return "ok";
+    case ParseStatus::kIncompleteHeader:
+      return "incomplete record header";
+    case ParseStatus::kBadHeader:
+      return "record header check mismatch";
+    case ParseStatus::kPastEnd:
+      return "record runs past the end of the file";
+    case ParseStatus::kBadChecksum:
+      return "record checksum mismatch";
+    case ParseStatus::kBadBody:
+      return "malformed record body";
   }
   return "?";
 }

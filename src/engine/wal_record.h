@@ -37,7 +37,7 @@ enum class ParseStatus {
   kBadHeader,         // header check mismatch
   kPastEnd,           // intact header, but the body runs past the end of data
   kBadChecksum,
-  kBadBody,           // checksum fine but the body is malformed
+  kBadBody,  // checksum fine but the body is malformed
 };
 
 // Parses one record at the front of `data` (everything up to the end of the

@@ -172,8 +172,8 @@ class FaultEnv : public Env {
   }
   Env* base_;
   std::mutex mu_;
-  bool powered_off_ = false;                      // guarded by mu_
-  std::map<std::string, uint64_t> synced_;        // path -> bytes known durable
+  bool powered_off_ = false;                // guarded by mu_
+  std::map<std::string, uint64_t> synced_;  // path -> bytes known durable
   std::map<std::string, std::shared_ptr<FileLock>> locks_;
 };
 

@@ -192,7 +192,8 @@ class PosixEnv final : public Env {
     }
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus("stat", dir, errno);
-    if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(dir + " exists and is not a directory");
+    if (!S_ISDIR(st.st_mode))
+      return Status::InvalidArgument(dir + " exists and is not a directory");
     return Status::OK();
   }
 

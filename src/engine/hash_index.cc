@@ -162,7 +162,8 @@ uint64_t HashIndex::Scan(uint64_t cursor, size_t count,
                          const std::function<void(Entry*)>& fn) const {
   if (!slots_ || size_ == 0) return 0;
   size_t visited = 0;
-  size_t budget = count * 10 + 16;  // bound the work on sparse tables
+  // Bound the work on sparse tables (saturating: count may be huge).
+  size_t budget = count > (SIZE_MAX - 16) / 10 ? SIZE_MAX : count * 10 + 16;
   do {
     size_t bucket = size_t(cursor) & mask_;
     for (size_t i = bucket; slots_[i]; i = (i + 1) & mask_) {

@@ -107,10 +107,11 @@ class DB {
   // ---- Reads. Expired keys are never returned.
   virtual Result<std::string> Get(std::string_view key) = 0;  // database 0
   // Calls fn(value, expire_at_ms) under the engine's lock, if the key exists;
-  // fn must not call back into the DB. Returns NotFound otherwise.
-  virtual Status Read(
-      uint32_t db, std::string_view key,
-      const std::function<void(std::string_view value, int64_t expire_at_ms)>& fn) = 0;
+  // fn must not call back into the DB. Returns NotFound otherwise. With
+  // touch=false the read does not count as an access (OBJECT, TTL).
+  virtual Status Read(uint32_t db, std::string_view key,
+                      const std::function<void(std::string_view value, int64_t expire_at_ms)>& fn,
+                      bool touch = true) = 0;
   virtual bool Exists(uint32_t db, std::string_view key) = 0;
   // Seconds since the key was last read or written (OBJECT IDLETIME), without
   // counting as an access. Keys untouched since start-up count from the open.

@@ -463,20 +463,20 @@ void DBImpl::SyncThreadMain() {
 
 Result<std::string> DBImpl::Get(std::string_view key) {
   std::string out;
-  Status s = Read(0, key, [&](std::string_view v, int64_t) { out.assign(v); });
+  Status s = Read(0, key, [&](std::string_view v, int64_t) { out.assign(v); }, true);
   if (!s.ok()) return s;
   return out;
 }
 
 Status DBImpl::Read(uint32_t db, std::string_view key,
-                    const std::function<void(std::string_view, int64_t)>& fn) {
+                    const std::function<void(std::string_view, int64_t)>& fn, bool touch) {
   Lock lk(mu_);
   if (closed_) return Status::Closed();
   if (db >= ks_.num_dbs()) return Status::InvalidArgument("database index out of range");
   int64_t now = NowMs();
   Entry* e = ks_.Find(db, key, now);
   if (!e) return Status::NotFound();
-  e->access_s = uint32_t(now / 1000);
+  if (touch) e->access_s = uint32_t(now / 1000);
   fn(e->value(), e->expire_at_ms);
   return Status::OK();
 }

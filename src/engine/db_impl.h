@@ -51,7 +51,7 @@ class DBImpl final : public DB {
   Status Sync() override;
   Result<std::string> Get(std::string_view key) override;
   Status Read(uint32_t db, std::string_view key,
-              const std::function<void(std::string_view, int64_t)>& fn) override;
+              const std::function<void(std::string_view, int64_t)>& fn, bool touch) override;
   bool Exists(uint32_t db, std::string_view key) override;
   Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) override;
   uint64_t KeyCount(uint32_t db) override;

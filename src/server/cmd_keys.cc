@@ -524,7 +524,7 @@ void RestoreCommand(CommandContext& ctx) {
 
 // The value of the key for OBJECT, or a nil reply (missing) / error reply.
 std::optional<std::string> ObjectLookup(CommandContext& ctx) {
-  auto r = ReadKey(ctx.db(), ctx.db_index(), ctx.arg(2));
+  auto r = ReadKey(ctx.db(), ctx.db_index(), ctx.arg(2), /*touch=*/false);
   if (!r.ok()) {
     ctx.ReplyError(r.status());
     return std::nullopt;

@@ -27,13 +27,18 @@ struct StoredValue {
 
 // The key's value, std::nullopt if it does not exist (or has expired), or an
 // engine error.
+// touch=false: the read is not an access (OBJECT ENCODING/REFCOUNT).
 inline walnut::Result<std::optional<StoredValue>> ReadKey(walnut::DB& db, uint32_t db_index,
-                                                          std::string_view key) {
+                                                          std::string_view key,
+                                                          bool touch = true) {
   StoredValue out;
-  walnut::Status s = db.Read(db_index, key, [&](std::string_view value, int64_t expire_at_ms) {
-    out.value.assign(value);
-    out.expire_at_ms = expire_at_ms;
-  });
+  walnut::Status s = db.Read(
+      db_index, key,
+      [&](std::string_view value, int64_t expire_at_ms) {
+        out.value.assign(value);
+        out.expire_at_ms = expire_at_ms;
+      },
+      touch);
   if (s.IsNotFound()) return std::optional<StoredValue>();
   if (!s.ok()) return s;
   return std::optional<StoredValue>(std::move(out));
@@ -44,8 +49,10 @@ inline walnut::Result<std::optional<StoredValue>> ReadKey(walnut::DB& db, uint32
 inline walnut::Result<std::optional<int64_t>> ReadExpiry(walnut::DB& db, uint32_t db_index,
                                                          std::string_view key) {
   int64_t expire = 0;
+  // Not an access: TTL and friends leave OBJECT IDLETIME alone, as in Redis.
   walnut::Status s = db.Read(
-      db_index, key, [&](std::string_view, int64_t expire_at_ms) { expire = expire_at_ms; });
+      db_index, key, [&](std::string_view, int64_t expire_at_ms) { expire = expire_at_ms; },
+      /*touch=*/false);
   if (s.IsNotFound()) return std::optional<int64_t>();
   if (!s.ok()) return s;
   return std::optional<int64_t>(expire);

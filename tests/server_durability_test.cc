@@ -213,6 +213,32 @@ TEST(ServerDurability, LogWriteFailureRefusesWritesAndLosesNothingAcknowledged) 
   EXPECT_EQ(after.Cmd("SET", "after", "x"), "OK");
 }
 
+TEST(ServerStartup, LogFileAndPidfile) {
+  TempDir tmp("walnut-files");
+  std::string log = tmp.Sub("server.log"), pid = tmp.Sub("server.pid");
+  ServerProcess server({"--http-port", "0", "--log-file", log, "--pidfile", pid});
+  ASSERT_TRUE(server.Start());
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ReadFile(log).find("ready to accept connections") != std::string::npos; }));
+  EXPECT_NE(ReadFile(log).find("recovery: "), std::string::npos);
+  EXPECT_EQ(ReadFile(pid), std::to_string(server.pid()) + "\n");
+  EXPECT_EQ(server.Stop(), 0);
+  EXPECT_EQ(ReadFile(pid), "");  // removed on a clean exit
+  EXPECT_NE(ReadFile(log).find("walnut-server stopped"), std::string::npos);
+}
+
+TEST(ServerStartup, BadFlagValueIsAClearError) {
+  TempDir tmp("walnut-flags");
+  int rc = -1;
+  std::string out = RunCommand(std::string(WALNUT_BUILD_DIR) + "/walnut-server --fsync sometimes" +
+                                   " --dir " + ShellQuote(tmp.Sub("d")),
+                               &rc);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("--fsync"), std::string::npos) << out;
+  out = RunCommand(std::string(WALNUT_BUILD_DIR) + "/walnut-server --no-such-flag", &rc);
+  EXPECT_NE(rc, 0) << out;
+}
+
 TEST(ServerStartup, TakenPortIsAClearError) {
   ServerProcess first({"--http-port", "0"});
   ASSERT_TRUE(first.Start());

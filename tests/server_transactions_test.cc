@@ -212,6 +212,31 @@ TEST_F(ServerTransactionsTest, ResetLeavesMulti) {
   EXPECT_EQ(c.Cmd("GET", "r"), "(nil)");
 }
 
+// Writes through the HTTP API mark WATCHed keys too (SharedState::
+// on_key_written), and the RESP server's metrics appear on /metrics.
+TEST(ServerTransactionsHttp, HttpWriteFailsWatchingExec) {
+  ServerProcess server;  // with HTTP
+  ASSERT_TRUE(server.Start());
+  RedisConn c = server.Client();
+  ASSERT_EQ(c.Cmd("SET", "hw", "1"), "OK");
+  ASSERT_EQ(c.Cmd("WATCH", "hw"), "OK");
+  int rc = -1;
+  std::string out = RunCommand(
+      "curl -s -X POST -d '{\"key\": \"hw\", \"value\": \"2\"}' " + server.http_base() + "/set",
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_NE(out.find("\"success\":\"true\""), std::string::npos) << out;
+  EXPECT_EQ(c.Cmd("MULTI"), "OK");
+  EXPECT_EQ(c.Cmd("SET", "hw", "3"), "QUEUED");
+  EXPECT_EQ(c.Cmd("EXEC"), "(nil)");
+  EXPECT_EQ(c.Cmd("GET", "hw"), "\"2\"");
+  std::string metrics = RunCommand("curl -s " + server.http_base() + "/metrics", &rc);
+  EXPECT_NE(metrics.find("walnut_commands_processed_total "), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("walnut_command_duration_seconds_count{cmd=\"set\"}"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("walnut_connected_clients 1"), std::string::npos) << metrics;
+}
+
 // A transaction is one log record: after SIGKILL either all of its writes
 // are there or none (here: all, since EXEC was acknowledged).
 TEST(ServerTransactionsDurability, ExecSurvivesKillAsAWhole) {

@@ -32,7 +32,7 @@ constexpr uint64_t kListenerTag = 1ull << 62;
 constexpr uint64_t kSignalTag = 1ull << 61;
 constexpr uint64_t kWakeTag = 1ull << 60;
 
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kReadChunk = Server::kReadBufferSize;
 // Per client per iteration, so that one fast sender cannot starve the rest
 // (level-triggered epoll reports the socket again next iteration).
 constexpr size_t kMaxReadPerIteration = 1 << 20;
@@ -345,24 +345,32 @@ void Server::ReadFrom(Client& c) {
     c.in.erase(0, c.in_pos);
     c.in_pos = 0;
   }
-  // Give back the memory of a huge request once it is consumed.
-  if (c.in.empty() && c.in.capacity() > (1u << 20)) std::string().swap(c.in);
+  // Give back the memory of a large request once it is consumed.
+  if (c.in.empty() && c.in.capacity() > kReadChunk) std::string().swap(c.in);
   size_t total = 0;
   while (total < kMaxReadPerIteration) {
-    size_t want = kReadChunk;
-    // A large bulk argument is read in larger pieces (bounded), not 16 KiB at a time.
+    // Small reads go through one shared buffer and only the bytes received
+    // are appended, so an idle connection holds no read buffer of its own.
+    // A large bulk argument in progress is read straight into the input
+    // buffer in bigger (bounded) pieces.
     size_t missing = c.parser.bytes_missing();
-    if (missing > want) want = std::min<size_t>(missing, kMaxReadPerIteration);
+    bool direct = missing > kReadChunk;
+    size_t want = direct ? std::min<size_t>(missing, kMaxReadPerIteration) : kReadChunk;
     size_t old = c.in.size();
-    c.in.resize(old + want);
-    ssize_t n = read(c.fd, c.in.data() + old, want);
+    if (direct) c.in.resize(old + want);
+    char* dst = direct ? c.in.data() + old : read_buf_;
+    ssize_t n = read(c.fd, dst, want);
     if (n > 0) {
-      c.in.resize(old + static_cast<size_t>(n));
+      if (direct) {
+        c.in.resize(old + static_cast<size_t>(n));
+      } else {
+        c.in.append(read_buf_, static_cast<size_t>(n));
+      }
       total += static_cast<size_t>(n);
       if (static_cast<size_t>(n) < want) break;  // drained for now
       continue;
     }
-    c.in.resize(old);
+    if (direct) c.in.resize(old);
     if (n == 0) {
       c.close_now = true;  // peer closed
       break;
@@ -457,7 +465,7 @@ void Server::SendTo(Client& c) {
     c.out_pos = 0;
     // Give back a buffer a huge reply grew (the string keeps its address,
     // which the writer points to).
-    if (c.out.capacity() > (4u << 20)) std::string().swap(c.out);
+    if (c.out.capacity() > kReadChunk) std::string().swap(c.out);
   } else if (c.out_pos > (1u << 20) && c.out_pos > c.out.size() / 2) {
     c.out.erase(0, c.out_pos);
     c.out_pos = 0;

@@ -74,6 +74,8 @@ class ExecSession final : public CommandHost {
 
 class Server {
  public:
+  static constexpr size_t kReadBufferSize = 16 * 1024;
+
   // `shared.db` must be open. `db_options` are reused by DEBUG RELOAD.
   Server(ServerConfig config, SharedState& shared, walnut::Options db_options);
   ~Server();
@@ -182,8 +184,9 @@ class Server {
   std::vector<int> listen_ports_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
-  std::vector<uint64_t> ready_;    // clients whose input must be processed this iteration
-  std::vector<uint64_t> touched_;  // clients that may need sending or closing this iteration
+  std::vector<uint64_t> ready_;     // clients whose input must be processed this iteration
+  std::vector<uint64_t> touched_;   // clients that may need sending or closing this iteration
+  char read_buf_[kReadBufferSize];  // shared by all reads (one thread)
   bool wrote_this_iteration_ = false;
   std::string write_error_;
   bool shutdown_requested_ = false;

@@ -140,6 +140,9 @@ TEST_F(ServerAdminTest, ConfigGetSetResetstat) {
             "[\"port\", \"" + std::to_string(server_->port()) + "\"]");
   EXPECT_EQ(c.Cmd("CONFIG", "GET", "appendonly"), "[\"appendonly\", \"yes\"]");
   EXPECT_EQ(c.Cmd("CONFIG", "GET", "save"), "[\"save\", \"\"]");
+  EXPECT_EQ(c.Cmd("CONFIG", "GET", "auto-compact"), "[\"auto-compact\", \"yes\"]");
+  EXPECT_EQ(c.Cmd("CONFIG", "GET", "compact-garbage-ratio"),
+            "[\"compact-garbage-ratio\", \"0.5\"]");
   std::string many = c.Cmd("CONFIG", "GET", "max*");
   EXPECT_NE(many.find("\"maxclients\""), std::string::npos) << many;
   EXPECT_EQ(c.Cmd("CONFIG", "GET", "nosuch*"), "[]");

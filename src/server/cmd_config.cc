@@ -7,6 +7,7 @@
 // settings that can change safely while running are settable; the others
 // answer Redis's "can't set immutable config".
 #include <algorithm>
+#include <cstdio>
 
 #include "server/command_table.h"
 #include "server/errors.h"
@@ -49,6 +50,18 @@ const std::vector<Param>& Params() {
       {"recovery", false,
        [](const ServerConfig& c) { return std::string(RecoveryModeName(c.recovery)); }},
       {"segment-size", false, [](const ServerConfig& c) { return std::to_string(c.segment_size); }},
+      {"auto-compact", false,
+       [](const ServerConfig& c) { return std::string(c.auto_compact ? "yes" : "no"); }},
+      {"compact-min-log-bytes", false,
+       [](const ServerConfig& c) { return std::to_string(c.compact_min_log_bytes); }},
+      {"compact-garbage-ratio", false,
+       [](const ServerConfig& c) {
+         char buf[32];
+         std::snprintf(buf, sizeof(buf), "%g", c.compact_garbage_ratio);
+         return std::string(buf);
+       }},
+      {"compact-rate", false,
+       [](const ServerConfig& c) { return std::to_string(c.compact_rate_bytes_per_sec); }},
       {"http-port", false, [](const ServerConfig& c) { return std::to_string(c.http_port); }},
       {"databases", false, [](const ServerConfig& c) { return std::to_string(c.databases); }},
       {"requirepass", false, [](const ServerConfig& c) { return c.requirepass; }},

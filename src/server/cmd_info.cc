@@ -175,7 +175,7 @@ void InfoPersistence(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("rdb_last_save_time", s.last_save_ms() / 1000);
   b.Field("rdb_last_bgsave_status", "ok");
   b.Field("aof_enabled", 1);
-  b.Field("aof_rewrite_in_progress", s.compaction_running() ? 1 : 0);
+  b.Field("aof_rewrite_in_progress", s.compaction_running() || st.compacting ? 1 : 0);
   b.Field("aof_rewrite_scheduled", 0);
   b.Field("aof_last_rewrite_time_sec", s.last_compaction_status() == "none"
                                            ? int64_t{-1}
@@ -273,6 +273,9 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_writes", st.writes);
   b.Field("walnut_bytes_written", st.bytes_written);
   b.Field("walnut_compactions", st.compactions);
+  b.Field("walnut_auto_compactions", st.auto_compactions);
+  b.Field("walnut_dead_bytes_estimate", st.dead_bytes_estimate);
+  b.Field("walnut_compacting", st.compacting ? 1 : 0);
   b.Field("walnut_last_sync_ms", st.last_sync_ms);
   b.Field("walnut_log_flushes", s.stats().log_flushes.load());
   b.Field("walnut_log_flush_failures", s.stats().log_flush_failures.load());

@@ -58,6 +58,10 @@ int ParseFlags(int argc, char** argv, ServerConfig* config) {
       {"recovery", "strict | point-in-time | skip-corrupted (default strict)"},
       {"segment-size", "log segment size in bytes, units k/kb/m/mb/g/gb allowed (default 64mb)"},
       {"pidfile", "write the process id to this file"},
+      {"auto-compact", "yes | no: compact the log automatically (default yes)"},
+      {"compact-min-log-bytes", "auto-compact only a log larger than this (default 16mb)"},
+      {"compact-garbage-ratio", "auto-compact when this share of the log is dead (default 0.5)"},
+      {"compact-rate", "compaction write rate limit in bytes/s, 0 = none (default 256mb)"},
       {"proto-max-bulk-len", "largest bulk argument (default 512mb)"},
       {"client-query-buffer-limit", "largest unparsed input per client (default 1gb)"},
       {"client-output-soft-limit", "pause a client whose unread output exceeds this (64mb)"},
@@ -158,6 +162,10 @@ int main(int argc, char** argv) {
   options.recovery = config.recovery;
   options.segment_size = config.segment_size;
   options.num_databases = config.databases;
+  options.auto_compact = config.auto_compact;
+  options.compact_min_log_bytes = config.compact_min_log_bytes;
+  options.compact_garbage_ratio = config.compact_garbage_ratio;
+  options.compact_rate_bytes_per_sec = config.compact_rate_bytes_per_sec;
   options.logger = [](walnut::LogLevel level, std::string_view msg) {
     switch (level) {
       case walnut::LogLevel::kDebug:

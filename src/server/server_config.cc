@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 
 #include "protocol/resp_parser.h"
@@ -203,6 +204,25 @@ walnut::Status ApplyDirective(const std::string& raw_name, const std::vector<std
     walnut::Status s = IntInRange(name, v, 4096, 1ll << 40, &x);
     if (!s.ok()) return s;
     c->segment_size = static_cast<uint64_t>(x);
+  } else if (name == "auto-compact") {
+    if (auto s = one(); !s.ok()) return s;
+    if (!ParseYesNo(v[0], &c->auto_compact)) return Bad(name, "must be yes or no");
+  } else if (name == "compact-min-log-bytes") {
+    walnut::Status s = IntInRange(name, v, 0, 1ll << 50, &x);
+    if (!s.ok()) return s;
+    c->compact_min_log_bytes = static_cast<uint64_t>(x);
+  } else if (name == "compact-rate") {
+    walnut::Status s = IntInRange(name, v, 0, 1ll << 50, &x);
+    if (!s.ok()) return s;
+    c->compact_rate_bytes_per_sec = static_cast<uint64_t>(x);
+  } else if (name == "compact-garbage-ratio") {
+    if (auto s = one(); !s.ok()) return s;
+    char* end = nullptr;
+    double r = std::strtod(v[0].c_str(), &end);
+    if (v[0].empty() || end != v[0].c_str() + v[0].size() || !(r >= 0.0 && r <= 1.0)) {
+      return Bad(name, "must be a number between 0 and 1");
+    }
+    c->compact_garbage_ratio = r;
   } else if (name == "databases") {
     walnut::Status s = IntInRange(name, v, 1, 1 << 20, &x);
     if (!s.ok()) return s;

@@ -31,7 +31,12 @@ struct ServerConfig {
   walnut::FsyncMode fsync = walnut::FsyncMode::kEverySec;
   walnut::RecoveryMode recovery = walnut::RecoveryMode::kStrict;
   uint64_t segment_size = 64ull << 20;
-  int http_port = 8080;  // 0: no HTTP API
+  // The engine's automatic compaction (Options::auto_compact and friends).
+  bool auto_compact = true;
+  uint64_t compact_min_log_bytes = 16ull << 20;
+  double compact_garbage_ratio = 0.5;
+  uint64_t compact_rate_bytes_per_sec = 256ull << 20;  // 0: unlimited
+  int http_port = 8080;                                // 0: no HTTP API
   uint32_t databases = 16;
   std::string requirepass;
   bool protected_mode = true;

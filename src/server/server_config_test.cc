@@ -44,6 +44,14 @@ TEST(ServerConfig, DirectivesAndAliases) {
   EXPECT_EQ(c.segment_size, 1u << 20);
   ASSERT_TRUE(ApplyDirective("recovery", {"point-in-time"}, &c).ok());
   EXPECT_EQ(c.recovery, walnut::RecoveryMode::kPointInTime);
+  ASSERT_TRUE(ApplyDirective("auto-compact", {"no"}, &c).ok());
+  EXPECT_FALSE(c.auto_compact);
+  ASSERT_TRUE(ApplyDirective("compact-garbage-ratio", {"0.25"}, &c).ok());
+  EXPECT_DOUBLE_EQ(c.compact_garbage_ratio, 0.25);
+  EXPECT_FALSE(ApplyDirective("compact-garbage-ratio", {"1.5"}, &c).ok());
+  EXPECT_FALSE(ApplyDirective("compact-garbage-ratio", {"x"}, &c).ok());
+  ASSERT_TRUE(ApplyDirective("compact-min-log-bytes", {"1mb"}, &c).ok());
+  EXPECT_EQ(c.compact_min_log_bytes, 1u << 20);
   EXPECT_FALSE(ApplyDirective("port", {"70000"}, &c).ok());
   EXPECT_FALSE(ApplyDirective("port", {"1", "2"}, &c).ok());
   EXPECT_FALSE(ApplyDirective("fsync", {"sometimes"}, &c).ok());

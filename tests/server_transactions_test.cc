@@ -203,6 +203,26 @@ TEST_F(ServerTransactionsTest, NoMultiCommandsAreRejectedAndAbort) {
   EXPECT_EQ(c.Cmd("EXEC"), "(error) EXECABORT Transaction discarded because of previous errors.");
 }
 
+TEST_F(ServerTransactionsTest, QueuedTransactionIsBounded) {
+  RedisConn admin = server_->Client();
+  ASSERT_EQ(admin.Cmd("CONFIG", "SET", "client-query-buffer-limit", "1mb"), "OK");
+  RedisConn c = server_->Client();
+  EXPECT_EQ(c.Cmd("MULTI"), "OK");
+  std::string value(100000, 'q');
+  int queued = 0;
+  std::string last;
+  for (int i = 0; i < 30; i++) {
+    last = c.Cmd("SET", "q" + std::to_string(i), value);
+    if (last != "QUEUED") break;
+    queued++;
+  }
+  EXPECT_EQ(last.rfind("(no reply)", 0), 0u) << last;
+  EXPECT_GE(queued, 9);
+  EXPECT_LE(queued, 11);
+  ASSERT_EQ(admin.Cmd("CONFIG", "SET", "client-query-buffer-limit", "1gb"), "OK");
+  EXPECT_EQ(admin.Cmd("EXISTS", "q0"), "(integer) 0");
+}
+
 TEST_F(ServerTransactionsTest, ResetLeavesMulti) {
   RedisConn c = server_->Client();
   EXPECT_EQ(c.Cmd("MULTI"), "OK");

@@ -147,9 +147,18 @@ void Server::Dispatch(Client& c, std::span<const std::string_view> args) {
       } else if (CheckWritesAllowed(c, *spec)) {
         // Queue a copy: the arguments point into the input buffer.
         std::vector<std::string> copy(args.begin(), args.end());
-        for (const auto& a : copy) c.queued_bytes += a.size();
+        for (const auto& a : copy) c.queued_bytes += a.size() + sizeof(std::string);
         c.queued.push_back(std::move(copy));
         c.writer.SimpleString("QUEUED");
+        // A transaction is held in memory until EXEC: bound it like unparsed
+        // input, so MULTI cannot be used to grow the server without limit.
+        if (static_cast<int64_t>(c.queued_bytes) > config_.client_query_buffer_limit) {
+          spdlog::warn(
+              "closing client id={} addr={}: MULTI queue over "
+              "client-query-buffer-limit ({} bytes)",
+              c.id, c.addr, c.queued_bytes);
+          c.close_now = true;
+        }
       }
     } else if (CheckWritesAllowed(c, *spec)) {
       ExecSession session(*this, c);

@@ -118,6 +118,36 @@ TEST(ServerDurability, SigkillKeepsAcknowledgedWritesFsyncEverysec) {
 
 TEST(ServerDurability, SigkillKeepsAcknowledgedWritesFsyncNo) { KillAfterAckedWrites("no"); }
 
+// Group commit: with --fsync always, the writes one loop iteration executes
+// share one fdatasync. A pipeline of 200 SETs arrives in a few reads, so it
+// must cost a few syncs, not 200.
+TEST(ServerDurability, GroupCommitSharesSyncs) {
+  ServerProcess server({"--http-port", "0", "--fsync", "always"});
+  ASSERT_TRUE(server.Start());
+  RedisConn c = server.Client();
+  auto field = [&](const std::string& name) {
+    std::string info = c.Cmd("INFO", "walnut");
+    size_t p = info.find(name + ":");
+    return p == std::string::npos ? -1ll : std::stoll(info.substr(p + name.size() + 1));
+  };
+  long long syncs0 = field("walnut_syncs"), writes0 = field("walnut_writes");
+  const int n = 200;
+  for (int i = 0; i < n; i++) {
+    std::string k = "gc:" + std::to_string(i);
+    redisAppendCommand(c.get(), "SET %b x", k.data(), k.size());
+  }
+  for (int i = 0; i < n; i++) {
+    void* reply = nullptr;
+    ASSERT_EQ(redisGetReply(c.get(), &reply), REDIS_OK);
+    ASSERT_EQ(FormatReply(static_cast<redisReply*>(reply)), "OK");
+    freeReplyObject(reply);
+  }
+  long long syncs = field("walnut_syncs") - syncs0, writes = field("walnut_writes") - writes0;
+  EXPECT_EQ(writes, n);
+  EXPECT_GE(syncs, 1);
+  EXPECT_LE(syncs, n / 10) << "syncs=" << syncs << " for " << writes << " writes";
+}
+
 TEST(ServerDurability, ExpiryAcrossRestart) {
   ServerProcess server({"--http-port", "0"});
   ASSERT_TRUE(server.Start());

@@ -72,6 +72,12 @@ class HttpApiTest : public ::testing::Test {
   SharedState state_;
   std::unique_ptr<HttpApi> api_;
   std::string base_;
+  // Keys the API reported written. The HTTP thread appends while holding
+  // exec_mu; the test reads through Written(), under the same lock.
+  std::vector<std::string> Written() {
+    std::lock_guard<std::mutex> lock(state_.exec_mu);
+    return written_;
+  }
   std::vector<std::string> written_;
 };
 
@@ -80,7 +86,7 @@ TEST_F(HttpApiTest, SetGetDelete) {
   HttpReply r = Curl(base_ + "/set", "-X POST " + JsonArg(R"({"key":"name","value":"Alice"})"));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, R"({"message":"key set","success":"true"})");
-  EXPECT_EQ(written_, std::vector<std::string>{"0:name"});
+  EXPECT_EQ(Written(), std::vector<std::string>{"0:name"});
 
   r = Curl(base_ + "/get?key=name");
   EXPECT_EQ(r.status, 200) << r.body;
@@ -189,7 +195,7 @@ TEST_F(HttpApiTest, BadRequests) {
     EXPECT_NE(r.body.find(c.message), std::string::npos)
         << c.path << " " << c.args << " -> " << r.body;
   }
-  EXPECT_TRUE(written_.empty());
+  EXPECT_TRUE(Written().empty());
   EXPECT_EQ(state_.db->KeyCount(0), 0u);
 }
 

@@ -215,13 +215,48 @@ Status DBImpl::CheckWritable() const {
 }
 
 Status DBImpl::WaitForGroup(Lock& lk) {
-  while (group_open_ && group_owner_ != std::this_thread::get_id() && !closed_) cv_.wait(lk);
+  // A write error ends the wait too: the group's owner may never get to
+  // close it, and every write is refused from then on anyway.
+  while (group_open_ && group_owner_ != std::this_thread::get_id() && !closed_ &&
+         write_error_.ok()) {
+    cv_.wait(lk);
+  }
   return Status::OK();
+}
+
+void DBImpl::CloseGroupLocked(bool log_it) {
+  if (!group_open_) return;
+  if (log_it && group_count_ > 0) {
+    size_t start = wal::BeginRecord(&pending_);
+    pending_.append(group_ops_);
+    wal::FinishRecord(&pending_, start, ++last_seq_, group_count_);
+    writes_++;
+  }
+  group_ops_.clear();
+  group_count_ = 0;
+  group_open_ = false;
+  cv_.notify_all();
 }
 
 Status DBImpl::AppendLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq) {
   Status s = CheckWritable();
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // The log is refusing writes: a group can never reach it, so drop it
+    // rather than leave other writers waiting on it.
+    if (group_open_ && group_owner_ == std::this_thread::get_id()) CloseGroupLocked(false);
+    return s;
+  }
+  const bool closes_group = group_open_ && !more_follows;
+  s = ValidateAndApplyLocked(batch, more_follows, seq);
+  // A batch that fails validation changes nothing, but a group it was meant
+  // to close is closed anyway: its earlier ops are applied in memory and
+  // must reach the log as one record.
+  if (!s.ok() && closes_group && group_open_) CloseGroupLocked(true);
+  return s;
+}
+
+Status DBImpl::ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq) {
+  Status s;
   const std::string& rep = internal::WriteBatchAccess::Rep(batch);
 
   // Validate every op before applying any: a batch is all or nothing.
@@ -280,19 +315,7 @@ Status DBImpl::AppendLocked(const WriteBatch& batch, bool more_follows, uint64_t
   }
   if (grouped) {
     group_count_ += effective;
-    if (!more_follows) {
-      // Close the group: all of its ops become one record.
-      if (group_count_ > 0) {
-        size_t gstart = wal::BeginRecord(&pending_);
-        pending_.append(group_ops_);
-        wal::FinishRecord(&pending_, gstart, ++last_seq_, group_count_);
-        writes_++;
-      }
-      group_ops_.clear();
-      group_count_ = 0;
-      group_open_ = false;
-      cv_.notify_all();
-    }
+    if (!more_follows) CloseGroupLocked(true);  // all of its ops become one record
   } else if (effective > 0) {
     wal::FinishRecord(&pending_, start, ++last_seq_, effective);
     writes_++;

@@ -75,6 +75,9 @@ class DBImpl final : public DB {
   Status WaitForGroup(Lock& lk);
   // Validates, applies and encodes a batch (see the class comment).
   Status AppendLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq);
+  Status ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq);
+  // Ends the open atomic group; with log_it its ops become one record.
+  void CloseGroupLocked(bool log_it);
   // Returns once records up to `target` are written (and synced if asked).
   Status FlushLocked(Lock& lk, uint64_t target, bool sync);
   // Seals the active segment and starts the next. Requires mu_ and the

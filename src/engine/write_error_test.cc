@@ -3,6 +3,9 @@
 // the error says what failed. Uses FaultEnv to inject the failures.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "engine/test_util.h"
 #include "env/fault_env.h"
 #include "walnut/db.h"
@@ -75,6 +78,59 @@ TEST_F(WriteErrorTest, AlwaysModeSyncsEveryAcknowledgedWrite) {
   EXPECT_GE(env.syncs - before, 10);  // one thread: no one to share a sync with
   auto st = (*db)->Stats();
   EXPECT_EQ(st.synced_seq, st.last_seq);
+}
+
+}  // namespace
+}  // namespace walnut
+
+namespace walnut {
+namespace {
+
+// A write error while an atomic group (MULTI/EXEC) is open must not leave
+// the group open: other writers would wait on it forever.
+TEST_F(WriteErrorTest, WriteErrorInsideAGroupReleasesOtherWriters) {
+  auto db = DB::Open(dir.path(), Opts(FsyncMode::kEverySec));
+  ASSERT_TRUE(db.ok());
+  ASSERT_OK((*db)->Put("before", "0"));  // written, not yet synced
+  WriteBatch a;
+  a.Put(0, "in-group", "1");
+  ASSERT_TRUE((*db)->WriteDeferred(a, /*more_follows=*/true).ok());
+  // The background syncer fails while the group is open (bounded wait on
+  // the condition, ~1 s per sync round).
+  env.fail_sync = true;
+  for (int i = 0; i < 100 && (*db)->Stats().write_error.empty(); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_NE((*db)->Stats().write_error, "");
+  // The owner's next batch fails and drops the group...
+  WriteBatch b;
+  b.Put(0, "in-group-2", "2");
+  EXPECT_FALSE((*db)->WriteDeferred(b, /*more_follows=*/false).ok());
+  // ...so another thread gets the error at once instead of waiting forever.
+  std::thread t([&] { EXPECT_FALSE((*db)->Put("from-thread", "y").ok()); });
+  t.join();
+}
+
+// A closing batch that fails validation still closes the group, and the
+// group's earlier ops reach the log as one record.
+TEST_F(WriteErrorTest, InvalidClosingBatchStillLogsTheGroup) {
+  {
+    auto db = DB::Open(dir.path(), Opts(FsyncMode::kNo));
+    ASSERT_TRUE(db.ok());
+    WriteBatch a;
+    a.Put(0, "g", "1");
+    ASSERT_TRUE((*db)->WriteDeferred(a, /*more_follows=*/true).ok());
+    WriteBatch bad;
+    bad.Put(99, "k", "v");  // no database 99
+    EXPECT_TRUE((*db)->WriteDeferred(bad, /*more_follows=*/false).status().IsInvalidArgument());
+    std::thread t([&] { EXPECT_TRUE((*db)->Put("after", "2").ok()); });  // not blocked
+    t.join();
+    ASSERT_OK((*db)->FlushLog());
+  }
+  auto db = DB::Open(dir.path(), Opts(FsyncMode::kNo));
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*(*db)->Get("g"), "1");
+  EXPECT_EQ(*(*db)->Get("after"), "2");
 }
 
 }  // namespace

@@ -127,11 +127,11 @@ def rows(quick):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=None, help="runs per row (default 3; 1 with --quick)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out")
     a = ap.parse_args()
-    runs = 1 if a.quick and a.runs == 3 else a.runs
+    runs = a.runs if a.runs is not None else (1 if a.quick else 3)
     lines = []
 
     def say(line=""):

@@ -36,6 +36,7 @@ struct RecoveryReport {
 struct DbStats {
   std::vector<uint64_t> keys_per_db;     // live keys (expired-but-unswept included)
   std::vector<uint64_t> expires_per_db;  // keys with an expiry
+  std::vector<int64_t> avg_ttl_ms_per_db;  // their mean remaining TTL (0: none)
   uint64_t last_seq = 0;                 // sequence of the newest record
   uint64_t written_seq = 0;              // newest record handed to the OS
   uint64_t synced_seq = 0;               // newest record known to be on disk

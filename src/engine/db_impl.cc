@@ -612,9 +612,11 @@ uint64_t DBImpl::LogBytesLocked() const {
 DbStats DBImpl::Stats() {
   Lock lk(mu_);
   DbStats st;
+  const int64_t now = NowMs();
   for (uint32_t i = 0; i < ks_.num_dbs(); i++) {
     st.keys_per_db.push_back(ks_.keys(i));
     st.expires_per_db.push_back(ks_.expires(i));
+    st.avg_ttl_ms_per_db.push_back(ks_.AverageTtlMs(i, now));
   }
   st.last_seq = last_seq_;
   st.written_seq = written_seq_;

@@ -155,6 +155,28 @@ TEST_F(DbTest, SetExpiryOnExpiredKeyDoesNotResurrect) {
   EXPECT_TRUE(db->Get("k").status().IsNotFound());
 }
 
+TEST_F(DbTest, AverageTtlFollowsExpiryChanges) {
+  Open();
+  WriteBatch b;
+  b.Put(2, "a", "v", clock + 10000);
+  b.Put(2, "b", "v", clock + 30000);
+  b.Put(2, "c", "v");
+  ASSERT_OK(db->Write(b));
+  EXPECT_EQ(db->Stats().avg_ttl_ms_per_db[2], 20000);
+  WriteBatch p;
+  p.SetExpiry(2, "b", 0);
+  ASSERT_OK(db->Write(p));
+  EXPECT_EQ(db->Stats().avg_ttl_ms_per_db[2], 10000);
+  clock += 4000;
+  EXPECT_EQ(db->Stats().avg_ttl_ms_per_db[2], 6000);
+  ASSERT_OK(db->Delete("x"));  // nothing in db 0 changes db 2
+  WriteBatch d;
+  d.Delete(2, "a");
+  ASSERT_OK(db->Write(d));
+  EXPECT_EQ(db->Stats().avg_ttl_ms_per_db[2], 0);
+  EXPECT_EQ(db->Stats().expires_per_db[2], 0u);
+}
+
 TEST_F(DbTest, SweepRemovesExpiredKeys) {
   Open();
   WriteBatch b;

@@ -20,9 +20,19 @@ Entry* Keyspace::Find(uint32_t db, std::string_view key, int64_t now_ms) {
   return e;
 }
 
+int64_t Keyspace::AverageTtlMs(uint32_t db, int64_t now_ms) const {
+  const Db& d = dbs_[db];
+  if (d.expires == 0) return 0;
+  int64_t avg = int64_t(d.expire_sum / __int128(d.expires)) - now_ms;
+  return avg > 0 ? avg : 0;
+}
+
 void Keyspace::Insert(uint32_t db, Entry* e) {
   Db& d = dbs_[db];
-  if (e->expire_at_ms) d.expires++;
+  if (e->expire_at_ms) {
+    d.expires++;
+    d.expire_sum += e->expire_at_ms;
+  }
   live_bytes_ += e->key_len + e->value_len;
   if (Entry* old = d.index.Upsert(e)) {
     Removed(db, old);
@@ -31,7 +41,10 @@ void Keyspace::Insert(uint32_t db, Entry* e) {
 }
 
 void Keyspace::Removed(uint32_t db, const Entry* e) {
-  if (e->expire_at_ms) dbs_[db].expires--;
+  if (e->expire_at_ms) {
+    dbs_[db].expires--;
+    dbs_[db].expire_sum -= e->expire_at_ms;
+  }
   live_bytes_ -= e->key_len + e->value_len;
 }
 
@@ -48,6 +61,7 @@ void Keyspace::ClearDb(uint32_t db) {
   d.index.ForEach([&](const Entry* e) { live_bytes_ -= e->key_len + e->value_len; });
   d.index.Clear();
   d.expires = 0;
+  d.expire_sum = 0;
 }
 
 void Keyspace::Clear() {
@@ -72,8 +86,10 @@ bool Keyspace::Apply(const DecodedOp& op, int64_t now_ms) {
     case wal::kSetExpiry: {
       Entry* e = Find(op.db, op.key, now_ms);
       if (!e) return false;  // see the file comment: never log an expiry of a missing key
-      if (e->expire_at_ms && !op.expire_at_ms) dbs_[op.db].expires--;
-      if (!e->expire_at_ms && op.expire_at_ms) dbs_[op.db].expires++;
+      Db& d = dbs_[op.db];
+      if (e->expire_at_ms && !op.expire_at_ms) d.expires--;
+      if (!e->expire_at_ms && op.expire_at_ms) d.expires++;
+      d.expire_sum += __int128(op.expire_at_ms) - e->expire_at_ms;
       e->expire_at_ms = op.expire_at_ms;
       return true;
     }

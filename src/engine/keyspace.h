@@ -45,6 +45,9 @@ class Keyspace {
 
   uint64_t keys(uint32_t db) const { return dbs_[db].index.size(); }
   uint64_t expires(uint32_t db) const { return dbs_[db].expires; }
+  // Mean remaining time to live of the keys with an expiry (INFO's avg_ttl),
+  // 0 when there are none. Exact: the sum of expiry times is kept up to date.
+  int64_t AverageTtlMs(uint32_t db, int64_t now_ms) const;
   uint64_t live_bytes() const { return live_bytes_; }
   uint64_t expired_removed() const { return expired_removed_; }
   void Clear();
@@ -52,7 +55,8 @@ class Keyspace {
  private:
   struct Db {
     HashIndex index;
-    uint64_t expires = 0;  // entries with an expiry
+    uint64_t expires = 0;     // entries with an expiry
+    __int128 expire_sum = 0;  // sum of their expiry times (ms); 128 bits: no overflow
   };
   void Insert(uint32_t db, Entry* e);
   void Removed(uint32_t db, const Entry* e);  // bookkeeping for a removed entry

@@ -251,10 +251,11 @@ void InfoKeyspace(InfoBuilder& b, const walnut::DbStats& st) {
     uint64_t keys = st.keys_per_db[i];
     if (keys == 0) continue;
     uint64_t expires = i < st.expires_per_db.size() ? st.expires_per_db[i] : 0;
-    // avg_ttl is an estimate in Redis too; Walnut does not sample TTLs, and
-    // Redis reports 0 when it has no estimate.
-    b.Field("db" + std::to_string(i),
-            "keys=" + std::to_string(keys) + ",expires=" + std::to_string(expires) + ",avg_ttl=0");
+    // Redis estimates avg_ttl by sampling; the engine keeps it exactly.
+    int64_t avg_ttl = i < st.avg_ttl_ms_per_db.size() ? st.avg_ttl_ms_per_db[i] : 0;
+    b.Field("db" + std::to_string(i), "keys=" + std::to_string(keys) +
+                                          ",expires=" + std::to_string(expires) +
+                                          ",avg_ttl=" + std::to_string(avg_ttl));
   }
 }
 

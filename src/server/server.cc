@@ -509,7 +509,11 @@ void Server::NoteWrite(Client& c) {
 }
 
 void Server::FlushAndHandleFailure() {
-  if (!wrote_this_iteration_) return;
+  // Flush even when this loop's clients only read: a read may have seen a
+  // value that an HTTP write applied but has not logged yet, and no reply
+  // may show a value that a crash could still take away. With nothing
+  // pending, FlushLog is a lock and a comparison.
+  if (!wrote_this_iteration_ && touched_.empty()) return;
   wrote_this_iteration_ = false;
   auto t0 = std::chrono::steady_clock::now();
   // FlushLog runs without exec_mu: HTTP requests may proceed during an

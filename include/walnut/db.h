@@ -34,24 +34,24 @@ struct RecoveryReport {
 };
 
 struct DbStats {
-  std::vector<uint64_t> keys_per_db;     // live keys (expired-but-unswept included)
-  std::vector<uint64_t> expires_per_db;  // keys with an expiry
+  std::vector<uint64_t> keys_per_db;       // live keys (expired-but-unswept included)
+  std::vector<uint64_t> expires_per_db;    // keys with an expiry
   std::vector<int64_t> avg_ttl_ms_per_db;  // their mean remaining TTL (0: none)
-  uint64_t last_seq = 0;                 // sequence of the newest record
-  uint64_t written_seq = 0;              // newest record handed to the OS
-  uint64_t synced_seq = 0;               // newest record known to be on disk
-  uint64_t log_bytes = 0;                // bytes of all segment files
-  uint64_t segments = 0;                 // number of segment files
-  uint64_t live_bytes = 0;               // key+value bytes in the index
-  uint64_t syncs = 0;                    // fdatasync calls made
-  uint64_t writes = 0;                   // write batches committed
-  uint64_t bytes_written = 0;            // log bytes written since open
-  uint64_t compactions = 0;              // compactions completed since open
-  uint64_t auto_compactions = 0;         // of which started by the policy
-  uint64_t dead_bytes_estimate = 0;      // log bytes not needed for the live data (approx.)
-  bool compacting = false;               // a compaction is running now
-  int64_t last_sync_ms = 0;              // wall time of the last good sync
-  std::string write_error;               // non-empty: writes are refused
+  uint64_t last_seq = 0;                   // sequence of the newest record
+  uint64_t written_seq = 0;                // newest record handed to the OS
+  uint64_t synced_seq = 0;                 // newest record known to be on disk
+  uint64_t log_bytes = 0;                  // bytes of all segment files
+  uint64_t segments = 0;                   // number of segment files
+  uint64_t live_bytes = 0;                 // key+value bytes in the index
+  uint64_t syncs = 0;                      // fdatasync calls made
+  uint64_t writes = 0;                     // write batches committed
+  uint64_t bytes_written = 0;              // log bytes written since open
+  uint64_t compactions = 0;                // compactions completed since open
+  uint64_t auto_compactions = 0;           // of which started by the policy
+  uint64_t dead_bytes_estimate = 0;        // log bytes not needed for the live data (approx.)
+  bool compacting = false;                 // a compaction is running now
+  int64_t last_sync_ms = 0;                // wall time of the last good sync
+  std::string write_error;                 // non-empty: writes are refused
   RecoveryReport recovery;
 };
 

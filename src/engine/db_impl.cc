@@ -486,7 +486,8 @@ void DBImpl::SyncThreadMain() {
 
 Result<std::string> DBImpl::Get(std::string_view key) {
   std::string out;
-  Status s = Read(0, key, [&](std::string_view v, int64_t) { out.assign(v); }, true);
+  Status s = Read(
+      0, key, [&](std::string_view v, int64_t) { out.assign(v); }, true);
   if (!s.ok()) return s;
   return out;
 }

@@ -403,7 +403,8 @@ TEST_F(DbTest, IdleSecondsCountsFromLastAccess) {
   clock += 5000;
   EXPECT_EQ(*db->IdleSeconds(0, "k"), 5u);
   EXPECT_EQ(*db->IdleSeconds(0, "k"), 5u);  // asking is not an access
-  ASSERT_OK(db->Read(0, "k", [](std::string_view, int64_t) {}, /*touch=*/false));
+  ASSERT_OK(db->Read(
+      0, "k", [](std::string_view, int64_t) {}, /*touch=*/false));
   EXPECT_EQ(*db->IdleSeconds(0, "k"), 5u);  // a read that does not touch
   (void)db->Get("k");
   clock += 2000;

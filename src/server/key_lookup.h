@@ -29,8 +29,7 @@ struct StoredValue {
 // engine error.
 // touch=false: the read is not an access (OBJECT ENCODING/REFCOUNT).
 inline walnut::Result<std::optional<StoredValue>> ReadKey(walnut::DB& db, uint32_t db_index,
-                                                          std::string_view key,
-                                                          bool touch = true) {
+                                                          std::string_view key, bool touch = true) {
   StoredValue out;
   walnut::Status s = db.Read(
       db_index, key,

@@ -176,20 +176,26 @@ TEST(Recovery, SkipCorruptedLosesOnlyTheDamagedRecord) {
   EXPECT_TRUE((*db)->Get("k7").status().IsNotFound());
 }
 
+// Writes 600 records with small segments; returns the segment paths in order.
+std::vector<std::string> WriteManySegments(const std::string& dir, const Options& o) {
+  {
+    auto db = DB::Open(dir, o);
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    for (int i = 0; i < 600; i++) EXPECT_TRUE((*db)->Put("k" + std::to_string(i), Value(i)).ok());
+  }
+  std::vector<std::string> segs;
+  for (auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("wal-", 0) == 0) segs.push_back(e.path());
+  }
+  std::sort(segs.begin(), segs.end());
+  return segs;
+}
+
 TEST(Recovery, DamageInASealedSegmentIsNeverATornTail) {
   ScratchDir dir;
   Options o = Quiet();
   o.segment_size = 4096;
-  {
-    auto db = DB::Open(dir.path(), o);
-    ASSERT_TRUE(db.ok());
-    for (int i = 0; i < 600; i++) ASSERT_OK((*db)->Put("k" + std::to_string(i), Value(i)));
-  }
-  std::vector<std::string> segs;
-  for (auto& e : fs::directory_iterator(dir.path())) {
-    if (e.path().filename().string().rfind("wal-", 0) == 0) segs.push_back(e.path());
-  }
-  std::sort(segs.begin(), segs.end());
+  std::vector<std::string> segs = WriteManySegments(dir.path(), o);
   ASSERT_GT(segs.size(), 3u);
   // Cut the end of the first (sealed) segment: a torn tail would be
   // accepted only in the newest segment.
@@ -204,16 +210,7 @@ TEST(Recovery, MissingMiddleSegmentIsDetected) {
   ScratchDir dir;
   Options o = Quiet();
   o.segment_size = 4096;
-  {
-    auto db = DB::Open(dir.path(), o);
-    ASSERT_TRUE(db.ok());
-    for (int i = 0; i < 600; i++) ASSERT_OK((*db)->Put("k" + std::to_string(i), Value(i)));
-  }
-  std::vector<std::string> segs;
-  for (auto& e : fs::directory_iterator(dir.path())) {
-    if (e.path().filename().string().rfind("wal-", 0) == 0) segs.push_back(e.path());
-  }
-  std::sort(segs.begin(), segs.end());
+  std::vector<std::string> segs = WriteManySegments(dir.path(), o);
   fs::remove(segs[2]);
   auto db = DB::Open(dir.path(), o);
   ASSERT_FALSE(db.ok());

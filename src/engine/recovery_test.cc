@@ -211,6 +211,7 @@ TEST(Recovery, MissingMiddleSegmentIsDetected) {
   Options o = Quiet();
   o.segment_size = 4096;
   std::vector<std::string> segs = WriteManySegments(dir.path(), o);
+  ASSERT_GT(segs.size(), 3u);
   fs::remove(segs[2]);
   auto db = DB::Open(dir.path(), o);
   ASSERT_FALSE(db.ok());

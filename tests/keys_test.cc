@@ -17,31 +17,15 @@
 
 #include "redis_reference.h"
 #include "support/server_process.h"
+#include "support/shared_server_test.h"
 
 namespace walnut::test {
 namespace {
 
 using namespace std::string_literals;
 
-class KeysIT : public ::testing::Test {
+class KeysIT : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--http-port", "0"});
-    const ::testing::AssertionResult r = server_->Start();
-    started_ = static_cast<bool>(r);
-    if (!started_) start_error_ = r.message();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(started_) << "walnut-server did not start:\n" << start_error_;
-    c_ = server_->Client();
-    ASSERT_TRUE(c_.ok()) << c_.error();
-    ASSERT_EQ(c_.Cmd("FLUSHALL"), "OK");
-  }
-
   // Every key SCAN returns for the connection's database, following the
   // cursor to 0 with the given extra arguments.
   static std::set<std::string> ScanAll(RedisConn& c, const std::vector<std::string>& extra,
@@ -69,11 +53,6 @@ class KeysIT : public ::testing::Test {
     if (calls) *calls = n;
     return out;
   }
-
-  static inline ServerProcess* server_ = nullptr;
-  static inline bool started_ = false;
-  static inline std::string start_error_;
-  RedisConn c_;
 };
 
 TEST_F(KeysIT, DeleteExistsTypeOverTheWire) {

@@ -17,38 +17,15 @@
 
 #include "redis_reference.h"
 #include "support/server_process.h"
+#include "support/shared_server_test.h"
 
 namespace walnut::test {
 namespace {
 
 using namespace std::string_literals;
 
-class StringsIT : public ::testing::Test {
+class StringsIT : public SharedServerTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--http-port", "0"});
-    const ::testing::AssertionResult r = server_->Start();
-    started_ = static_cast<bool>(r);
-    if (!started_) start_error_ = r.message();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(started_) << "walnut-server did not start:\n" << start_error_;
-    c_ = server_->Client();
-    ASSERT_TRUE(c_.ok()) << c_.error();
-    ASSERT_EQ(c_.Cmd("FLUSHALL"), "OK");
-  }
-  std::string Cli(const std::string& args, int* code = nullptr) {
-    return RunCommand("redis-cli -p " + std::to_string(server_->port()) + " " + args, code);
-  }
-
-  static inline ServerProcess* server_ = nullptr;
-  static inline bool started_ = false;
-  static inline std::string start_error_;
-  RedisConn c_;
 };
 
 TEST_F(StringsIT, GetSetOverTheWire) {

@@ -24,9 +24,8 @@ namespace {
 
 using namespace std::string_literals;
 
-class StringsIT : public SharedServerTest {
- protected:
-};
+// One server for the suite, a fresh connection and an empty keyspace per test.
+class StringsIT : public SharedServerTest {};
 
 TEST_F(StringsIT, GetSetOverTheWire) {
   EXPECT_EQ(c_.Cmd("GET", "k"), "(nil)");

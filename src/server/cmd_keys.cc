@@ -606,19 +606,7 @@ void RegisterKeyCommands(CommandTable& table) {
   auto spec = [](std::string_view name, int arity, uint32_t flags, int first, int last, int step,
                  CommandHandler h, std::string_view summary, std::string_view since,
                  std::string_view syntax, std::string_view group = "generic") {
-    CommandSpec s;
-    s.name = name;
-    s.arity = arity;
-    s.flags = flags;
-    s.first_key = first;
-    s.last_key = last;
-    s.key_step = step;
-    s.handler = h;
-    s.group = group;
-    s.summary = summary;
-    s.since = since;
-    s.syntax = syntax;
-    return s;
+    return KeyedCommand(name, arity, flags, first, last, step, h, group, summary, since, syntax);
   };
   auto row = [&](auto&&... a) { table.Register(spec(a...)); };
 

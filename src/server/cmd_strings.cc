@@ -549,19 +549,8 @@ void RegisterStringCommands(CommandTable& table) {
   auto row = [&](std::string_view name, int arity, uint32_t flags, int first, int last, int step,
                  CommandHandler h, std::string_view summary, std::string_view since,
                  std::string_view syntax) {
-    CommandSpec s;
-    s.name = name;
-    s.arity = arity;
-    s.flags = flags;
-    s.first_key = first;
-    s.last_key = last;
-    s.key_step = step;
-    s.handler = h;
-    s.group = "string";
-    s.summary = summary;
-    s.since = since;
-    s.syntax = syntax;
-    table.Register(std::move(s));
+    table.Register(
+        KeyedCommand(name, arity, flags, first, last, step, h, "string", summary, since, syntax));
   };
   row("get", 2, kReadOnly | kFast, 1, 1, 1, GetCommand, "Returns the string value of a key.",
       "1.0.0", "key");

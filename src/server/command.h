@@ -102,6 +102,28 @@ struct CommandSpec {
   std::vector<CommandSpec> subcommands;
 };
 
+// A command row in the positional order the family files list them in:
+// name, arity, flags, first/last/step key, handler, then the COMMAND DOCS
+// fields. Keeps the tables in cmd_strings.cc and cmd_keys.cc one line a row.
+inline CommandSpec KeyedCommand(std::string_view name, int arity, uint32_t flags, int first,
+                                int last, int step, CommandHandler handler, std::string_view group,
+                                std::string_view summary, std::string_view since,
+                                std::string_view syntax) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.flags = flags;
+  s.first_key = first;
+  s.last_key = last;
+  s.key_step = step;
+  s.handler = handler;
+  s.group = group;
+  s.summary = summary;
+  s.since = since;
+  s.syntax = syntax;
+  return s;
+}
+
 // The services the server core gives a running command. Implemented by the
 // server (and by fakes in handler unit tests).
 class CommandHost {

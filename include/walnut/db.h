@@ -52,6 +52,7 @@ struct DbStats {
   bool compacting = false;                 // a compaction is running now
   int64_t last_sync_ms = 0;                // wall time of the last good sync
   std::string write_error;                 // non-empty: writes are refused
+  uint32_t partitions = 1;                 // independent logs (Options::partitions)
   RecoveryReport recovery;
 };
 

@@ -62,6 +62,13 @@ struct Options {
   // Number of numbered databases (Redis SELECT). Fixed for the life of the
   // directory's data: records naming a db >= this fail Open.
   uint32_t num_databases = 16;
+  // Partitions (docs/partitions.md): the keyspace is split by a hash of the
+  // key into this many independent logs, each in its own subdirectory,
+  // recovered in parallel. 0 means: the count the directory already has, or
+  // for a new directory one per CPU core (at most 16). 1 keeps the single-log
+  // layout (the log files directly in the directory). A directory holding a
+  // different count is re-partitioned when it is opened.
+  uint32_t partitions = 1;
   // Where the engine reports what it does (recovery progress, cut tails,
   // sync errors). Null: messages at kWarning and above go to stderr.
   std::function<void(LogLevel, std::string_view)> logger;

@@ -166,6 +166,18 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   if (!s.ok()) return fail(s);
 
   // ---- 3. Install.
+  // In a partitioned database a record <= `covered` may be one part of a
+  // multi-partition write. Once the image is installed that record is no
+  // longer visible as a part, so recovery could not drop it if a crash had
+  // lost another part. The hook syncs every partition first: from then on all
+  // parts of every such write are durable, and the write is whole for good.
+  if (before_install_) {
+    s = before_install_();
+    if (!s.ok()) {
+      (void)env_->RemoveFile(tmp_path);
+      return s;
+    }
+  }
   s = env_->RenameFile(tmp_path, final_path);
   if (s.ok()) s = env_->SyncDir(dir_);
   if (!s.ok()) {

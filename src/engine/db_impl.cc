@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "common/hash.h"
+#include "engine/partition_layout.h"
+#include "engine/partitioned_db.h"
 #include "engine/wal_format.h"
 #include "engine/wal_record.h"
 #include "engine/write_batch_internal.h"
@@ -29,6 +31,10 @@ Status ValidateOptions(const Options& o) {
   if (o.num_databases < 1 || o.num_databases > (1u << 20)) {
     return Status::InvalidArgument("num_databases must be between 1 and 1048576");
   }
+  if (o.partitions > wal::kMaxPartitions) {
+    return Status::InvalidArgument("partitions must be at most " +
+                                   std::to_string(wal::kMaxPartitions));
+  }
   if (o.segment_size < 4096) return Status::InvalidArgument("segment_size must be at least 4096");
   if (o.max_key_size + o.max_value_size > wal::kMaxBodySize - 1024) {
     return Status::InvalidArgument("max_key_size + max_value_size must stay below 4 GiB");
@@ -43,6 +49,20 @@ Status ValidateOptions(const Options& o) {
 Result<std::unique_ptr<DB>> DB::Open(const std::string& dir, Options options) {
   Status s = ValidateOptions(options);
   if (!s.ok()) return s;
+  // Partitioned unless the single-log layout is asked for (partitions = 1) or
+  // found (partitions = 0 on a directory that has it); partition_layout.h.
+  Env* env = options.env ? options.env : Env::Default();
+  const bool has_partitions_file = env->FileExists(dir + "/" + kPartitionsFile);
+  bool single = false;
+  if (!has_partitions_file) {
+    if (options.partitions == 1) {
+      single = true;
+    } else if (options.partitions == 0 && env->FileExists(dir)) {
+      auto layout = ReadPartitionLayout(env, dir);
+      single = layout.ok() && layout->single_log;
+    }
+  }
+  if (!single) return PartitionedDB::Open(dir, options);
   auto db = std::make_unique<DBImpl>(dir, std::move(options));
   s = db->OpenImpl();
   if (!s.ok()) return s;
@@ -76,41 +96,35 @@ int64_t DBImpl::NowMs() const {
 }
 
 Status DBImpl::OpenImpl() {
+  RecoveryOutcome out;
+  Status s = RecoverPhase(nullptr, &out);
+  if (!s.ok()) return s;
+  return StartPhase(/*rewrite=*/false);
+}
+
+Status DBImpl::RecoverPhase(const std::unordered_set<uint64_t>* skip, RecoveryOutcome* result) {
   Status s;
-  if (opts_.create_if_missing) {
-    s = env_->CreateDirIfMissing(dir_);
+  if (prepared_) {
+    // A second pass (partitioned_db.cc: skipping the parts of multi-partition
+    // writes that a crash left incomplete) starts from an empty index.
+    ks_.Clear();
+    *result = RecoveryOutcome{};
+  } else {
+    s = PrepareDir();
     if (!s.ok()) return s;
-  } else if (!env_->FileExists(dir_)) {
-    return Status::NotFound("data directory " + dir_ + " does not exist");
   }
-  auto lock = env_->LockFile(dir_ + "/LOCK");
-  if (!lock.ok()) return lock.status();
-  dir_lock_ = std::move(*lock);
-
-  // Temp files were never renamed into place, so by construction they hold
-  // nothing that any live file depends on: an interrupted segment creation,
-  // compaction or atomic write. Removing them is safe.
-  auto names = env_->GetChildren(dir_);
-  if (!names.ok()) return names.status();
-  for (const auto& n : *names) {
-    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
-      Log(LogLevel::kInfo, "removing leftover temp file " + n);
-      s = env_->RemoveFile(dir_ + "/" + n);
-      if (!s.ok()) return s;
-    }
-  }
-
   opened_ms_ = NowMs();
   RecoveryParams params;
   params.env = env_;
   params.dir = dir_;
   params.mode = opts_.recovery;
   params.modify_files = true;
+  params.skip_seqs = skip;
   params.log = [this](LogLevel l, std::string_view m) { Log(l, m); };
-  RecoveryOutcome out;
+  RecoveryOutcome& out = *result;
   s = Recover(params, &ks_, &out);
   if (!s.ok()) return s;
-  uint64_t expired = ks_.DropExpired(NowMs());
+  expired_at_open_ = ks_.DropExpired(NowMs());
   recovery_ = out.report;
   uint64_t keys = 0;
   for (uint32_t i = 0; i < ks_.num_dbs(); i++) keys += ks_.keys(i);
@@ -126,8 +140,45 @@ Status DBImpl::OpenImpl() {
   }
   written_seq_ = synced_seq_ = last_seq_;
   segments_ = out.segments;
+  max_segment_id_ = out.max_segment_id;
+  dropped_data_ = !out.only_torn_tail;
+  return Status::OK();
+}
 
-  bool dropped_data = !out.only_torn_tail;
+Status DBImpl::PrepareDir() {
+  Status s;
+  if (opts_.create_if_missing) {
+    s = env_->CreateDirIfMissing(dir_);
+    if (!s.ok()) return s;
+  } else if (!env_->FileExists(dir_)) {
+    return Status::NotFound("data directory " + dir_ + " does not exist");
+  }
+  prepared_ = true;
+  if (lock_dir_) {
+    auto lock = env_->LockFile(dir_ + "/LOCK");
+    if (!lock.ok()) return lock.status();
+    dir_lock_ = std::move(*lock);
+  }
+
+  // Temp files were never renamed into place, so by construction they hold
+  // nothing that any live file depends on: an interrupted segment creation,
+  // compaction or atomic write. Removing them is safe.
+  auto names = env_->GetChildren(dir_);
+  if (!names.ok()) return names.status();
+  for (const auto& n : *names) {
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
+      Log(LogLevel::kInfo, "removing leftover temp file " + n);
+      s = env_->RemoveFile(dir_ + "/" + n);
+      if (!s.ok()) return s;
+    }
+  }
+
+  return Status::OK();
+}
+
+Status DBImpl::StartPhase(bool rewrite) {
+  const bool dropped_data = dropped_data_;
+  uint64_t keys = recovery_.keys;
   if (!segments_.empty() && segments_.back().size < opts_.segment_size && !dropped_data) {
     // Append to the newest segment. Safe: recovery cut any torn tail (with
     // fsync), so the file ends exactly after its last intact record.
@@ -139,7 +190,7 @@ Status DBImpl::OpenImpl() {
     active_ = std::shared_ptr<WritableFile>(std::move(*f));
     active_id_ = segments_.back().id;
   } else {
-    uint64_t id = std::max(out.max_segment_id, segments_.empty() ? 0 : segments_.back().id) + 1;
+    uint64_t id = std::max(max_segment_id_, segments_.empty() ? 0 : segments_.back().id) + 1;
     auto f = CreateSegment(id, last_seq_ + 1);
     if (!f.ok()) return f.status();
     active_ = *f;
@@ -154,13 +205,15 @@ Status DBImpl::OpenImpl() {
                 "%llu expired keys dropped",
                 (unsigned long long)keys, (unsigned long long)recovery_.records,
                 (unsigned long long)recovery_.bytes, (unsigned long long)recovery_.segments,
-                recovery_.seconds, (unsigned long long)expired);
+                recovery_.seconds, (unsigned long long)expired_at_open_);
   Log(LogLevel::kInfo, line);
 
-  if (dropped_data) {
-    // Damage was accepted (point-in-time or skip-corrupted). Rewrite the log
-    // from the index now, so the damaged bytes leave the live log and the
-    // next start-up, in the default strict mode, finds a clean log.
+  if (dropped_data || rewrite) {
+    // Damage was accepted (point-in-time or skip-corrupted), or records were
+    // skipped (parts of an incomplete multi-partition write). Rewrite the log
+    // from the index now, so those bytes leave the live log and the next
+    // start-up, in the default strict mode, finds a clean log that never
+    // again holds the skipped records.
     Log(LogLevel::kWarning, "rewriting the log after recovering past damage");
     auto r = Compact();
     if (!r.ok()) return r.status();
@@ -255,18 +308,17 @@ Status DBImpl::AppendLocked(const WriteBatch& batch, bool more_follows, uint64_t
   return s;
 }
 
-Status DBImpl::ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq) {
+Status DBImpl::DecodeBatch(const WriteBatch& batch, std::vector<DecodedOp>* ops_out) const {
   Status s;
   const std::string& rep = internal::WriteBatchAccess::Rep(batch);
-
-  // Validate every op before applying any: a batch is all or nothing.
-  std::vector<DecodedOp> ops;
+  std::vector<DecodedOp>& ops = *ops_out;
   ops.reserve(batch.Count());
   std::string_view in = rep;
   while (!in.empty()) {
     DecodedOp op;
     s = DecodeOp(&in, &op);
     if (!s.ok()) return Status::InvalidArgument("malformed write batch: " + s.message());
+    if (op.code == wal::kTxn) return Status::InvalidArgument("txn ops are written by the engine");
     if (op.db >= ks_.num_dbs() || (op.code == wal::kSwapDb && op.db2 >= ks_.num_dbs())) {
       return Status::InvalidArgument("database index out of range (" +
                                      std::to_string(ks_.num_dbs()) + " databases)");
@@ -284,6 +336,16 @@ Status DBImpl::ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows
     }
     ops.push_back(op);
   }
+  return Status::OK();
+}
+
+Status DBImpl::ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq) {
+  const std::string& rep = internal::WriteBatchAccess::Rep(batch);
+
+  // Validate every op before applying any: a batch is all or nothing.
+  std::vector<DecodedOp> ops;
+  Status s = DecodeBatch(batch, &ops);
+  if (!s.ok()) return s;
   uint64_t group_size = (group_open_ || more_follows) ? group_ops_.size() : 0;
   if (group_size + rep.size() + wal::kBatchPrefixSize > wal::kMaxBodySize) {
     return Status::InvalidArgument("write batch too large for one log record (4 GiB)");

@@ -21,11 +21,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/keyspace.h"
@@ -41,6 +43,38 @@ class DBImpl final : public DB {
   ~DBImpl() override;
 
   Status OpenImpl();
+
+  // ---- For PartitionedDB (partitioned_db.h), which runs one DBImpl per
+  // partition. Open comes in two steps so that every partition's recovery
+  // finishes (in parallel) before any of them accepts a write:
+  // RecoverPhase replays the log, not applying the records in `skip`, and may
+  // run again with a larger skip set; StartPhase opens the active segment and
+  // starts the background threads, rewriting the log first when `rewrite`.
+  Status RecoverPhase(const std::unordered_set<uint64_t>* skip, RecoveryOutcome* out);
+  Status StartPhase(bool rewrite);
+  // Multi-partition writes (db_impl_cross.cc). The caller locks every
+  // participant with LockForCross, in partition order, while holding the
+  // PartitionedDB's cross lock (so no atomic group is open anywhere).
+  std::unique_lock<std::mutex> LockForCross() { return std::unique_lock<std::mutex>(mu_); }
+  Status WritableLocked() const { return CheckWritable(); }
+  uint64_t NextSeqLocked() const { return last_seq_ + 1; }
+  // Checks a batch as Write would, without applying it.
+  Status ValidateBatch(const WriteBatch& batch) const;
+  // Applies a (validated) part and appends it as one record that starts with
+  // txn_op, even if no op changed anything: recovery looks for every part.
+  uint64_t AppendCrossLocked(const WriteBatch& part, std::string_view txn_op);
+  // Closes this thread's open atomic group as one part of a cross write.
+  void CloseGroupCrossLocked(std::string_view txn_op);
+  // Drops this thread's open group without logging it (its ops stay applied
+  // in memory: only for a group that failed in another partition).
+  void AbortGroup();
+  // Whether FlushLog(sync) would have anything to do.
+  bool NeedsFlush(bool sync);
+  // Run by compaction after its image is durable and before it is installed
+  // (compaction.cc explains why PartitionedDB syncs every partition there).
+  void SetBeforeInstall(std::function<Status()> fn) { before_install_ = std::move(fn); }
+  // The caller already holds DIR/LOCK (re-partitioning a single-log directory).
+  void SkipDirLock() { lock_dir_ = false; }
 
   Status Close() override;
   Status Put(std::string_view key, std::string_view value, const WriteOptions& wo) override;
@@ -70,6 +104,9 @@ class DBImpl final : public DB {
   using Lock = std::unique_lock<std::mutex>;
 
   void Log(LogLevel level, std::string_view msg) const;
+  Status PrepareDir();  // creates and locks the directory, removes temp files
+  // Decodes and checks every op of a batch (all or nothing).
+  Status DecodeBatch(const WriteBatch& batch, std::vector<DecodedOp>* ops) const;
   Status CheckWritable() const;  // requires mu_
   // Waits until no other thread's atomic group is open. Requires mu_.
   Status WaitForGroup(Lock& lk);
@@ -131,6 +168,12 @@ class DBImpl final : public DB {
   int64_t last_sync_ms_ = 0;
   RecoveryReport recovery_;
   int64_t opened_ms_ = 0;
+  uint64_t max_segment_id_ = 0;  // from recovery: new segments get higher ids
+  bool dropped_data_ = false;    // recovery accepted damage: rewrite at start
+  uint64_t expired_at_open_ = 0;
+  std::function<Status()> before_install_;
+  bool lock_dir_ = true;
+  bool prepared_ = false;  // PrepareDir ran (a second RecoverPhase is a re-run)
 
   std::mutex compact_mu_;  // one compaction at a time; Close waits for it
   std::atomic<bool> compacting_{false};

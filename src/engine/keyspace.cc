@@ -102,6 +102,8 @@ bool Keyspace::Apply(const DecodedOp& op, int64_t now_ms) {
     case wal::kSwapDb:
       std::swap(dbs_[op.db], dbs_[op.db2]);
       return true;
+    case wal::kTxn:
+      return false;  // bookkeeping for recovery, no data
   }
   return false;
 }

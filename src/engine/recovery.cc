@@ -323,7 +323,18 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
             return Status::Corruption(seg.path + " at offset " + std::to_string(at) + ": " +
                                       ds.message());
           }
-          for (const auto& op : ops) ks->Apply(op, /*now_ms=*/0);
+          if (!ops.empty() && ops[0].code == wal::kTxn) {
+            out->cross.push_back(CrossRecord{rec.seq, ops[0].txn_id, TxnParts(ops[0])});
+          }
+          if (p.skip_seqs && p.skip_seqs->count(rec.seq)) {
+            note(seg.path + " at offset " + std::to_string(at) + ": record " +
+                     std::to_string(rec.seq) +
+                     " is part of a multi-partition write that another partition lost in a "
+                     "crash; not applied",
+                 true);
+          } else {
+            for (const auto& op : ops) ks->Apply(op, /*now_ms=*/0);
+          }
           out->ops += ops.size();
           out->report.records++;
           out->report.bytes += rec.size;

@@ -16,9 +16,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/keyspace.h"
+#include "engine/write_batch_internal.h"
 #include "walnut/db.h"
 #include "walnut/env.h"
 #include "walnut/options.h"
@@ -32,6 +34,13 @@ struct SegmentFile {
   uint64_t first_seq = 0;
 };
 
+// A record that is one part of a multi-partition write (its first op is kTxn).
+struct CrossRecord {
+  uint64_t seq = 0;  // this record's sequence in its own partition
+  uint64_t txn_id = 0;
+  std::vector<TxnPart> parts;  // every part, this one included
+};
+
 struct RecoveryOutcome {
   std::vector<SegmentFile> segments;  // what remains, in order
   uint64_t last_seq = 0;              // sequence of the last record applied
@@ -42,6 +51,9 @@ struct RecoveryOutcome {
   uint64_t base_bytes = 0;
   std::string first_damage;    // "path at offset N: cause"
   bool only_torn_tail = true;  // every damage found was a torn tail
+  // Multi-partition parts replayed from the segments (records covered by the
+  // base image are not listed: compaction only covers whole writes).
+  std::vector<CrossRecord> cross;
   RecoveryReport report;
 };
 
@@ -52,6 +64,9 @@ struct RecoveryParams {
   // False: read only (walnut check); nothing is cut, moved or removed.
   bool modify_files = true;
   std::function<void(LogLevel, std::string_view)> log;
+  // Records with these sequences are read and checked but not applied: parts
+  // of multi-partition writes that a crash left incomplete (partitioned_db.cc).
+  const std::unordered_set<uint64_t>* skip_seqs = nullptr;
 };
 
 Status Recover(const RecoveryParams& params, Keyspace* keyspace, RecoveryOutcome* out);

@@ -29,6 +29,12 @@
 //   kFlushDb    -
 //   kFlushAll   -                              (db is written as 0)
 //   kSwapDb     varint other_db
+//   kTxn        u64 txn id, varint n, then n x (varint partition, varint seq)
+//               (db is written as 0). Only as the first op of a record in a
+//               partitioned database: the record is one part of a write that
+//               spans n partitions, and each part names the record sequence
+//               of every part, so recovery can tell a whole write from one
+//               a crash cut short (docs/partitions.md).
 // All integers are little-endian. Sequences increase by exactly one from record
 // to record across all segments, so a lost or reordered record is detected.
 //
@@ -72,7 +78,11 @@ enum OpCode : uint8_t {
   kFlushDb = 5,
   kFlushAll = 6,
   kSwapDb = 7,
+  kTxn = 8,
 };
+
+// A multi-partition write has at most this many parts (one per partition).
+inline constexpr uint32_t kMaxPartitions = 256;
 
 inline constexpr std::string_view kSegmentPrefix = "wal-";
 inline constexpr std::string_view kSegmentSuffix = ".log";

@@ -67,6 +67,9 @@ Status DecodeOp(std::string_view* in, DecodedOp* op) {
   op->key = {};
   op->value = {};
   op->expire_at_ms = 0;
+  op->txn_id = 0;
+  op->part_count = 0;
+  op->parts = {};
   uint64_t u;
   switch (op->code) {
     case wal::kPut:
@@ -95,11 +98,54 @@ Status DecodeOp(std::string_view* in, DecodedOp* op) {
       if (!GetVarint64(in, &u) || u > 0xFFFFFFFFull) return Status::Corruption("bad swapdb op");
       op->db2 = uint32_t(u);
       break;
+    case wal::kTxn: {
+      uint64_t n;
+      if (!GetFixed64(in, &op->txn_id) || !GetVarint64(in, &n) || n < 2 ||
+          n > wal::kMaxPartitions) {
+        return Status::Corruption("bad txn op");
+      }
+      const char* parts_start = in->data();
+      for (uint64_t i = 0; i < n; i++) {
+        uint64_t part, seq;
+        if (!GetVarint64(in, &part) || part >= wal::kMaxPartitions || !GetVarint64(in, &seq) ||
+            seq == 0) {
+          return Status::Corruption("bad txn op part");
+        }
+      }
+      op->part_count = uint32_t(n);
+      op->parts = std::string_view(parts_start, size_t(in->data() - parts_start));
+      break;
+    }
     default:
       return Status::Corruption("unknown op code " + std::to_string(op->code));
   }
   op->encoded = std::string_view(start, size_t(in->data() - start));
   return Status::OK();
+}
+
+
+void EncodeTxnOp(std::string* out, uint64_t txn_id, const std::vector<TxnPart>& parts) {
+  out->push_back(char(wal::kTxn));
+  PutVarint64(out, 0);
+  PutFixed64(out, txn_id);
+  PutVarint64(out, parts.size());
+  for (const auto& p : parts) {
+    PutVarint64(out, p.partition);
+    PutVarint64(out, p.seq);
+  }
+}
+
+std::vector<TxnPart> TxnParts(const DecodedOp& op) {
+  std::vector<TxnPart> parts;
+  parts.reserve(op.part_count);
+  std::string_view in = op.parts;
+  for (uint32_t i = 0; i < op.part_count; i++) {
+    uint64_t part = 0, seq = 0;
+    (void)GetVarint64(&in, &part);
+    (void)GetVarint64(&in, &seq);
+    parts.push_back(TxnPart{uint32_t(part), seq});
+  }
+  return parts;
 }
 
 }  // namespace walnut

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "walnut/status.h"
 #include "walnut/write_batch.h"
@@ -20,6 +21,9 @@ struct DecodedOp {
   std::string_view key;
   std::string_view value;
   int64_t expire_at_ms = 0;
+  uint64_t txn_id = 0;       // kTxn
+  uint32_t part_count = 0;   // kTxn
+  std::string_view parts;    // kTxn: the encoded (partition, seq) pairs
   std::string_view encoded;  // the op's own bytes, for re-logging it verbatim
 };
 
@@ -27,10 +31,26 @@ struct DecodedOp {
 // bytes are not a well-formed op.
 Status DecodeOp(std::string_view* in, DecodedOp* op);
 
+// One part of a multi-partition write: which partition holds it, under which
+// record sequence of that partition's log.
+struct TxnPart {
+  uint32_t partition = 0;
+  uint64_t seq = 0;
+};
+// Appends a kTxn op (see wal_format.h) to *out.
+void EncodeTxnOp(std::string* out, uint64_t txn_id, const std::vector<TxnPart>& parts);
+// The parts of a decoded kTxn op (DecodeOp has already validated them).
+std::vector<TxnPart> TxnParts(const DecodedOp& op);
+
 namespace internal {
 class WriteBatchAccess {
  public:
   static const std::string& Rep(const WriteBatch& b) { return b.rep_; }
+  // Appends one already-encoded op (from DecodedOp::encoded).
+  static void AppendOp(WriteBatch* b, std::string_view encoded) {
+    b->rep_.append(encoded.data(), encoded.size());
+    b->count_++;
+  }
 };
 }  // namespace internal
 

@@ -1,0 +1,56 @@
+// DBImpl's side of multi-partition writes: the parts PartitionedDB writes
+// into each partition's log (see partitioned_db.h for the protocol).
+#include "engine/db_impl.h"
+#include "engine/wal_format.h"
+#include "engine/wal_record.h"
+#include "engine/write_batch_internal.h"
+
+namespace walnut {
+
+Status DBImpl::ValidateBatch(const WriteBatch& batch) const {
+  std::vector<DecodedOp> ops;
+  return DecodeBatch(batch, &ops);
+}
+
+uint64_t DBImpl::AppendCrossLocked(const WriteBatch& part, std::string_view txn_op) {
+  std::vector<DecodedOp> ops;
+  (void)DecodeBatch(part, &ops);  // the caller validated it
+  const int64_t now = NowMs();
+  size_t start = wal::BeginRecord(&pending_);
+  pending_.append(txn_op);
+  uint32_t count = 1;
+  for (const auto& op : ops) {
+    if (op.code == wal::kSwapDb) swap_epoch_++;
+    if (ks_.Apply(op, now)) {
+      pending_.append(op.encoded.data(), op.encoded.size());
+      count++;
+    }
+  }
+  // Written even when no op changed anything: recovery checks that every
+  // part of the write is present, so each part must exist.
+  wal::FinishRecord(&pending_, start, ++last_seq_, count);
+  writes_++;
+  return last_seq_;
+}
+
+void DBImpl::CloseGroupCrossLocked(std::string_view txn_op) {
+  if (!group_open_) return;
+  group_ops_.insert(0, txn_op);
+  group_count_++;
+  CloseGroupLocked(/*log_it=*/true);
+}
+
+void DBImpl::AbortGroup() {
+  Lock lk(mu_);
+  if (group_open_ && group_owner_ == std::this_thread::get_id()) CloseGroupLocked(false);
+}
+
+bool DBImpl::NeedsFlush(bool sync) {
+  Lock lk(mu_);
+  // A closed or failed partition says yes, so that FlushLog reports why.
+  if (closed_ || !write_error_.ok()) return true;
+  sync = sync || opts_.fsync == FsyncMode::kAlways;
+  return written_seq_ < last_seq_ || (sync && synced_seq_ < last_seq_);
+}
+
+}  // namespace walnut

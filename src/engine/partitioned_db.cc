@@ -1,0 +1,541 @@
+#include "engine/partitioned_db.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <unordered_map>
+
+#include "common/hash.h"
+#include "engine/partition_layout.h"
+#include "engine/wal_format.h"
+#include "engine/write_batch_internal.h"
+
+namespace walnut {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+uint32_t PartitionedDB::DefaultCount() {
+  uint32_t n = std::thread::hardware_concurrency();
+  return std::clamp<uint32_t>(n, 1, 16);
+}
+
+PartitionedDB::PartitionedDB(std::string dir, Options options)
+    : dir_(std::move(dir)),
+      opts_(std::move(options)),
+      env_(opts_.env ? opts_.env : Env::Default()) {}
+
+PartitionedDB::~PartitionedDB() {
+  Status s = Close();
+  if (!s.ok() && opts_.logger) opts_.logger(LogLevel::kError, "close: " + s.ToString());
+}
+
+uint32_t PartitionedDB::PartitionOf(std::string_view key) const {
+  // The high half of the hash, so the choice is independent of the index
+  // buckets (which use the low bits); multiply-shift maps it onto [0, n).
+  return uint32_t(((HashKey(key) >> 32) * uint64_t(parts_.size())) >> 32);
+}
+
+// ------------------------------------------------------------------- opening
+
+Result<std::unique_ptr<DB>> PartitionedDB::Open(const std::string& dir, const Options& options) {
+  std::unique_ptr<PartitionedDB> db(new PartitionedDB(dir, options));
+  Env* env = db->env_;
+  if (options.create_if_missing) {
+    Status s = env->CreateDirIfMissing(dir);
+    if (!s.ok()) return s;
+  } else if (!env->FileExists(dir)) {
+    return Status::NotFound("data directory " + dir + " does not exist");
+  }
+  auto lock = env->LockFile(dir + "/LOCK");
+  if (!lock.ok()) return lock.status();
+  db->dir_lock_ = std::move(*lock);
+
+  auto layout = ReadPartitionLayout(env, dir);
+  if (!layout.ok()) return layout.status();
+  PartitionLayout l = *layout;
+  const uint32_t want = options.partitions;
+  if (l.count == 0 && !l.single_log) {
+    // A new directory: make the partitions, then name them (the switch).
+    l.count = want ? want : DefaultCount();
+    l.generation = 1;
+    Status s = CreatePartitionDirs(env, dir, l);
+    if (s.ok()) s = WritePartitionsFile(env, dir, l);
+    if (!s.ok()) return s;
+  } else if (l.count == 0 || (want != 0 && want != l.count)) {
+    // A single-log directory, or another count: re-partition.
+    auto next = db->Repartition(l, want ? want : DefaultCount());
+    if (!next.ok()) return next.status();
+    l = *next;
+  }
+  // Files a finished re-partitioning left behind (a crash stopped the clean-up).
+  Status s = RemoveStalePartitionFiles(env, dir, l);
+  if (!s.ok()) return s;
+
+  s = db->OpenPartitions(PartitionDirs(dir, l));
+  if (!s.ok()) {
+    (void)db->Close();
+    return s;
+  }
+  return std::unique_ptr<DB>(std::move(db));
+}
+
+Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
+  const uint32_t n = uint32_t(dirs.size());
+  if (n == 0 || n > wal::kMaxPartitions) {
+    return Status::InvalidArgument("partition count must be between 1 and " +
+                                   std::to_string(wal::kMaxPartitions));
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    Options po = opts_;
+    po.partitions = 1;
+    po.env = env_;
+    if (opts_.logger) {
+      auto parent = opts_.logger;
+      std::string prefix = "partition " + std::to_string(i) + ": ";
+      po.logger = [parent, prefix](LogLevel l, std::string_view m) {
+        parent(l, prefix + std::string(m));
+      };
+    }
+    parts_.push_back(std::make_unique<DBImpl>(dirs[i], std::move(po)));
+    parts_.back()->SetBeforeInstall([this] { return SyncAll(); });
+  }
+  runner_ = std::make_unique<ParallelRunner>(n);
+  group_touched_.assign(n, 0);
+
+  // 1. Replay every partition, in parallel.
+  const auto start = Clock::now();
+  std::vector<RecoveryOutcome> outs(n);
+  std::vector<Status> st(n);
+  runner_->Run(n, [&](uint32_t i) { st[i] = parts_[i]->RecoverPhase(nullptr, &outs[i]); });
+  for (auto& s : st) {
+    if (!s.ok()) return s;
+  }
+
+  // 2. Which multi-partition writes are whole? Index every partition's parts.
+  std::vector<std::unordered_map<uint64_t, uint64_t>> txn_at(n);  // seq -> txn id
+  for (uint32_t i = 0; i < n; i++) {
+    for (const auto& r : outs[i].cross) txn_at[i][r.seq] = r.txn_id;
+  }
+  std::vector<std::unordered_set<uint64_t>> skip(n);
+  uint64_t max_txn = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    for (const auto& r : outs[i].cross) {
+      max_txn = std::max(max_txn, r.txn_id);
+      for (const auto& part : r.parts) {
+        if (part.partition >= n) {
+          return Status::Corruption(parts_[i]->dir() + ": record " + std::to_string(r.seq) +
+                                    " names partition " + std::to_string(part.partition) +
+                                    " but the directory has " + std::to_string(n));
+        }
+        if (part.partition == i) continue;
+        const uint32_t q = part.partition;
+        auto it = txn_at[q].find(part.seq);
+        bool present =
+            part.seq <= outs[q].base_seq || (it != txn_at[q].end() && it->second == r.txn_id);
+        if (!present) {
+          skip[i].insert(r.seq);
+          break;
+        }
+      }
+    }
+  }
+  next_txn_ = max_txn + 1;
+
+  // 3. Replay again, without them, the partitions that hold such parts. Rare:
+  // only a crash in the middle of a multi-partition write gets here.
+  std::vector<uint32_t> redo;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!skip[i].empty()) redo.push_back(i);
+  }
+  for (uint32_t i : redo) {
+    if (opts_.logger) {
+      opts_.logger(LogLevel::kWarning,
+                   "partition " + std::to_string(i) + ": dropping " +
+                       std::to_string(skip[i].size()) +
+                       " part(s) of multi-partition writes that a crash left incomplete "
+                       "(never acknowledged)");
+    }
+    Status s = parts_[i]->RecoverPhase(&skip[i], &outs[i]);
+    if (!s.ok()) return s;
+  }
+
+  // 4. Start them all; then rewrite the logs that hold dropped parts, before
+  // any write can reuse their sequences (partitioned_db.h).
+  for (uint32_t i = 0; i < n; i++) {
+    Status s = parts_[i]->StartPhase(/*rewrite=*/false);
+    if (!s.ok()) return s;
+  }
+  for (uint32_t i : redo) {
+    auto r = parts_[i]->Compact();
+    if (!r.ok()) return r.status();
+  }
+  if (opts_.logger) {
+    char line[160];
+    std::snprintf(line, sizeof(line), "recovered %u partitions in parallel in %.3f s", n,
+                  std::chrono::duration<double>(Clock::now() - start).count());
+    opts_.logger(LogLevel::kInfo, line);
+  }
+  return Status::OK();
+}
+
+Status PartitionedDB::Close() {
+  if (closed_) return Status::OK();
+  closed_ = true;
+  Status first;
+  for (auto& p : parts_) {
+    Status s = p->Close();
+    if (first.ok() && !s.ok()) first = s;
+  }
+  runner_.reset();
+  dir_lock_.reset();
+  return first;
+}
+
+// -------------------------------------------------------------------- writes
+
+Status PartitionedDB::Split(const WriteBatch& batch, std::vector<WriteBatch>* parts,
+                            std::vector<uint32_t>* touched) const {
+  const uint32_t n = uint32_t(parts_.size());
+  parts->assign(n, WriteBatch());
+  std::string_view in = internal::WriteBatchAccess::Rep(batch);
+  while (!in.empty()) {
+    DecodedOp op;
+    Status s = DecodeOp(&in, &op);
+    if (!s.ok()) return Status::InvalidArgument("malformed write batch: " + s.message());
+    switch (op.code) {
+      case wal::kFlushDb:
+      case wal::kFlushAll:
+      case wal::kSwapDb:
+      case wal::kTxn:  // refused by validation below, in every partition
+        for (auto& p : *parts) internal::WriteBatchAccess::AppendOp(&p, op.encoded);
+        break;
+      default:
+        internal::WriteBatchAccess::AppendOp(&(*parts)[PartitionOf(op.key)], op.encoded);
+    }
+  }
+  touched->clear();
+  for (uint32_t i = 0; i < n; i++) {
+    if (!(*parts)[i].Empty()) touched->push_back(i);
+  }
+  return Status::OK();
+}
+
+Status PartitionedDB::AppendCross(std::vector<WriteBatch>& parts,
+                                  const std::vector<uint32_t>& touched, uint64_t* txn) {
+  for (uint32_t i : touched) {
+    Status s = parts_[i]->ValidateBatch(parts[i]);
+    if (!s.ok()) return s;
+  }
+  // Lock every participant, in partition order (no group is open anywhere:
+  // we hold cross_mu_, so nothing can wait on a lock we hold).
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(touched.size());
+  for (uint32_t i : touched) locks.push_back(parts_[i]->LockForCross());
+  for (uint32_t i : touched) {
+    Status s = parts_[i]->WritableLocked();
+    if (!s.ok()) return s;  // nothing applied anywhere
+  }
+  std::vector<TxnPart> where;
+  for (uint32_t i : touched) where.push_back(TxnPart{i, parts_[i]->NextSeqLocked()});
+  *txn = next_txn_++;
+  std::string txn_op;
+  EncodeTxnOp(&txn_op, *txn, where);
+  for (uint32_t i : touched) parts_[i]->AppendCrossLocked(parts[i], txn_op);
+  return Status::OK();
+}
+
+Status PartitionedDB::Write(const WriteBatch& batch, const WriteOptions& wo) {
+  if (closed_) return Status::Closed();
+  if (group_owner_.load() == std::this_thread::get_id()) {
+    return Status::InvalidArgument("Write called while this thread has an atomic group open");
+  }
+  std::vector<WriteBatch> parts;
+  std::vector<uint32_t> touched;
+  Status s = Split(batch, &parts, &touched);
+  if (!s.ok()) return s;
+  if (touched.empty()) return Status::OK();
+  if (touched.size() == 1) return parts_[touched[0]]->Write(parts[touched[0]], wo);
+  {
+    std::lock_guard<std::mutex> g(cross_mu_);
+    uint64_t txn;
+    s = AppendCross(parts, touched, &txn);
+    if (!s.ok()) return s;
+  }
+  // Acknowledged only once every part is written (and synced if asked).
+  return FlushParts(touched, wo.sync || opts_.fsync == FsyncMode::kAlways);
+}
+
+Status PartitionedDB::Put(std::string_view key, std::string_view value, const WriteOptions& wo) {
+  if (closed_) return Status::Closed();
+  return parts_[PartitionOf(key)]->Put(key, value, wo);
+}
+
+Status PartitionedDB::Delete(std::string_view key, const WriteOptions& wo) {
+  if (closed_) return Status::Closed();
+  return parts_[PartitionOf(key)]->Delete(key, wo);
+}
+
+Result<uint64_t> PartitionedDB::WriteDeferred(const WriteBatch& batch, bool more_follows) {
+  if (closed_) return Status::Closed();
+  const bool mine = group_owner_.load() == std::this_thread::get_id();
+  std::vector<WriteBatch> parts;
+  std::vector<uint32_t> touched;
+  Status s = Split(batch, &parts, &touched);
+  if (!mine && !more_follows) {
+    if (!s.ok()) return s;
+    if (touched.empty()) return uint64_t(0);
+    if (touched.size() == 1) return parts_[touched[0]]->WriteDeferred(parts[touched[0]], false);
+    std::lock_guard<std::mutex> g(cross_mu_);
+    uint64_t txn;
+    s = AppendCross(parts, touched, &txn);
+    if (!s.ok()) return s;
+    return txn;
+  }
+
+  // An atomic group: its batches apply at once, each partition it touches
+  // keeps a group open, and closing writes one part per touched partition.
+  if (!mine) {
+    group_lock_ = std::unique_lock<std::mutex>(cross_mu_);
+    group_owner_ = std::this_thread::get_id();
+    std::fill(group_touched_.begin(), group_touched_.end(), 0);
+  }
+  for (uint32_t i : touched) {
+    if (!s.ok()) break;
+    s = parts_[i]->ValidateBatch(parts[i]);
+  }
+  if (s.ok()) {
+    for (uint32_t i : touched) {
+      auto r = parts_[i]->WriteDeferred(parts[i], /*more_follows=*/true);
+      if (!r.ok()) {
+        // The log is failing; drop the group everywhere (the engine refuses
+        // writes from now on, see DBImpl's class comment).
+        for (uint32_t j = 0; j < parts_.size(); j++) {
+          if (group_touched_[j]) parts_[j]->AbortGroup();
+        }
+        group_owner_ = std::thread::id();
+        group_lock_.unlock();
+        return r.status();
+      }
+      group_touched_[i] = 1;
+    }
+  }
+  // A batch that fails validation changes nothing, but a group it was meant
+  // to close is closed anyway (as DBImpl does).
+  if (more_follows && s.ok()) return uint64_t(0);
+  Status cs = CloseGroup();
+  group_owner_ = std::thread::id();
+  group_lock_.unlock();
+  if (!s.ok()) return s;
+  if (!cs.ok()) return cs;
+  return uint64_t(0);
+}
+
+Status PartitionedDB::CloseGroup() {
+  std::vector<uint32_t> touched;
+  for (uint32_t i = 0; i < parts_.size(); i++) {
+    if (group_touched_[i]) touched.push_back(i);
+  }
+  if (touched.empty()) return Status::OK();
+  if (touched.size() == 1) {
+    auto r = parts_[touched[0]]->WriteDeferred(WriteBatch(), /*more_follows=*/false);
+    return r.status();
+  }
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (uint32_t i : touched) locks.push_back(parts_[i]->LockForCross());
+  std::vector<TxnPart> where;
+  for (uint32_t i : touched) where.push_back(TxnPart{i, parts_[i]->NextSeqLocked()});
+  std::string txn_op;
+  EncodeTxnOp(&txn_op, next_txn_++, where);
+  for (uint32_t i : touched) parts_[i]->CloseGroupCrossLocked(txn_op);
+  return Status::OK();
+}
+
+Status PartitionedDB::FlushParts(const std::vector<uint32_t>& which, bool sync) {
+  if (which.empty()) return Status::OK();
+  if (which.size() == 1) return parts_[which[0]]->FlushLog(sync);
+  std::vector<Status> st(which.size());
+  auto flush = [&](uint32_t k) { st[k] = parts_[which[k]]->FlushLog(sync); };
+  const bool syncs = sync || opts_.fsync == FsyncMode::kAlways;
+  if (syncs) {
+    // fdatasyncs of different files proceed in parallel on the device.
+    runner_->Run(uint32_t(which.size()), flush);
+  } else {
+    for (uint32_t k = 0; k < which.size(); k++) flush(k);  // a write() each: no point
+  }
+  for (auto& s : st) {
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status PartitionedDB::FlushLog(bool sync) {
+  if (closed_) return Status::Closed();
+  std::vector<uint32_t> which;
+  for (uint32_t i = 0; i < parts_.size(); i++) {
+    if (parts_[i]->NeedsFlush(sync)) which.push_back(i);
+  }
+  return FlushParts(which, sync);
+}
+
+Status PartitionedDB::Sync() {
+  if (closed_) return Status::Closed();
+  return SyncAll();
+}
+
+Status PartitionedDB::SyncAll() {
+  std::vector<uint32_t> all(parts_.size());
+  for (uint32_t i = 0; i < all.size(); i++) all[i] = i;
+  return FlushParts(all, /*sync=*/true);
+}
+
+// --------------------------------------------------------------------- reads
+
+Result<std::string> PartitionedDB::Get(std::string_view key) {
+  if (closed_) return Status::Closed();
+  return parts_[PartitionOf(key)]->Get(key);
+}
+
+Status PartitionedDB::Read(uint32_t db, std::string_view key,
+                           const std::function<void(std::string_view, int64_t)>& fn, bool touch) {
+  if (closed_) return Status::Closed();
+  return parts_[PartitionOf(key)]->Read(db, key, fn, touch);
+}
+
+bool PartitionedDB::Exists(uint32_t db, std::string_view key) {
+  if (closed_) return false;
+  return parts_[PartitionOf(key)]->Exists(db, key);
+}
+
+Result<uint64_t> PartitionedDB::IdleSeconds(uint32_t db, std::string_view key) {
+  if (closed_) return Status::Closed();
+  return parts_[PartitionOf(key)]->IdleSeconds(db, key);
+}
+
+uint64_t PartitionedDB::KeyCount(uint32_t db) {
+  if (closed_) return 0;
+  uint64_t n = 0;
+  for (auto& p : parts_) n += p->KeyCount(db);
+  return n;
+}
+
+uint64_t PartitionedDB::Scan(
+    uint32_t db, uint64_t cursor, size_t count,
+    const std::function<void(std::string_view, std::string_view, int64_t)>& fn) {
+  if (closed_) return 0;
+  // The cursor is (partition cursor) * n + partition: each partition's own
+  // cursor keeps its guarantee, and the partitions are walked in turn.
+  const uint64_t n = parts_.size();
+  uint64_t p = cursor % n;
+  uint64_t inner = cursor / n;
+  inner = parts_[p]->Scan(db, inner, count, fn);
+  if (inner != 0) return inner * n + p;
+  return p + 1 < n ? p + 1 : 0;
+}
+
+Result<std::string> PartitionedDB::RandomKey(uint32_t db) {
+  if (closed_) return Status::Closed();
+  // Pick a partition in proportion to its keys, so every key is as likely.
+  std::vector<uint64_t> counts;
+  uint64_t total = 0;
+  for (auto& p : parts_) {
+    counts.push_back(p->KeyCount(db));
+    total += counts.back();
+  }
+  if (total == 0) return Status::NotFound();
+  uint64_t pick;
+  {
+    std::lock_guard<std::mutex> g(rng_mu_);
+    pick = std::uniform_int_distribution<uint64_t>(0, total - 1)(rng_);
+  }
+  uint32_t i = 0;
+  while (pick >= counts[i]) pick -= counts[i++];
+  for (uint32_t k = 0; k < parts_.size(); k++) {
+    auto r = parts_[(i + k) % parts_.size()]->RandomKey(db);
+    if (r.ok() || !r.status().IsNotFound()) return r;
+  }
+  return Status::NotFound();
+}
+
+// --------------------------------------------------------------- maintenance
+
+uint64_t PartitionedDB::SweepExpired(size_t budget) {
+  if (closed_) return 0;
+  // Take turns, so that one call costs what it costs unpartitioned.
+  uint32_t i = sweep_next_.fetch_add(1) % uint32_t(parts_.size());
+  return parts_[i]->SweepExpired(budget);
+}
+
+Result<CompactionReport> PartitionedDB::Compact() {
+  if (closed_) return Status::Closed();
+  CompactionReport total;
+  const auto start = Clock::now();
+  for (auto& p : parts_) {
+    auto r = p->Compact();
+    if (!r.ok()) return r.status();
+    total.bytes_before += r->bytes_before;
+    total.bytes_after += r->bytes_after;
+    total.keys_written += r->keys_written;
+  }
+  total.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return total;
+}
+
+DbStats PartitionedDB::Stats() {
+  DbStats all;
+  if (closed_) return all;
+  std::vector<double> ttl_sum;  // sum of remaining TTLs per db, for the mean
+  for (auto& p : parts_) {
+    DbStats st = p->Stats();
+    if (all.keys_per_db.empty()) {
+      all.keys_per_db.assign(st.keys_per_db.size(), 0);
+      all.expires_per_db.assign(st.keys_per_db.size(), 0);
+      all.avg_ttl_ms_per_db.assign(st.keys_per_db.size(), 0);
+      ttl_sum.assign(st.keys_per_db.size(), 0);
+    }
+    for (size_t d = 0; d < st.keys_per_db.size(); d++) {
+      all.keys_per_db[d] += st.keys_per_db[d];
+      all.expires_per_db[d] += st.expires_per_db[d];
+      ttl_sum[d] += double(st.avg_ttl_ms_per_db[d]) * double(st.expires_per_db[d]);
+    }
+    // Sequences are per partition; their sums still only grow.
+    all.last_seq += st.last_seq;
+    all.written_seq += st.written_seq;
+    all.synced_seq += st.synced_seq;
+    all.log_bytes += st.log_bytes;
+    all.segments += st.segments;
+    all.live_bytes += st.live_bytes;
+    all.syncs += st.syncs;
+    all.writes += st.writes;
+    all.bytes_written += st.bytes_written;
+    all.compactions += st.compactions;
+    all.auto_compactions += st.auto_compactions;
+    all.dead_bytes_estimate += st.dead_bytes_estimate;
+    all.compacting = all.compacting || st.compacting;
+    all.last_sync_ms = std::max(all.last_sync_ms, st.last_sync_ms);
+    if (all.write_error.empty()) all.write_error = st.write_error;
+    RecoveryReport& r = all.recovery;
+    r.segments += st.recovery.segments;
+    r.records += st.recovery.records;
+    r.bytes += st.recovery.bytes;
+    r.keys += st.recovery.keys;
+    r.seconds = std::max(r.seconds, st.recovery.seconds);  // they ran in parallel
+    r.torn_tail_bytes += st.recovery.torn_tail_bytes;
+    r.skipped_bytes += st.recovery.skipped_bytes;
+    for (auto& note : st.recovery.notes) r.notes.push_back(note);
+  }
+  for (size_t d = 0; d < ttl_sum.size(); d++) {
+    if (all.expires_per_db[d] > 0) {
+      all.avg_ttl_ms_per_db[d] = int64_t(ttl_sum[d] / double(all.expires_per_db[d]));
+    }
+  }
+  all.partitions = uint32_t(parts_.size());
+  return all;
+}
+
+}  // namespace walnut

@@ -1,0 +1,124 @@
+// PartitionedDB: a DB split into N partitions by a hash of the key, each a
+// DBImpl with its own log, index, lock and background threads in its own
+// subdirectory. Recovery runs the partitions in parallel; writes to different
+// partitions never share a lock or a file.
+//
+// A write that touches several partitions (MSET, DEL k1 k2, EXEC, FLUSHALL)
+// must stay all-or-nothing across a crash although it lands in several logs.
+// The protocol (docs/partitions.md):
+//  - Under the cross lock (one multi-partition write at a time) the
+//    participants' locks are taken in partition order, each partition's next
+//    record sequence is read, and every participant appends its part as ONE
+//    record whose first op (kTxn) names the write's id and the sequence of
+//    every part. Then the locks are released.
+//  - A multi-partition write is acknowledged only after every participant has
+//    written (and in fsync=always, synced) its part.
+//  - Recovery replays all partitions in parallel and collects the kTxn
+//    records. A part is whole when every other part is present in its
+//    partition (same sequence, same id) or covered by that partition's base
+//    image. A part whose write is not whole was never acknowledged; it is not
+//    applied, in any partition, and those partitions' logs are rewritten
+//    before the database opens, so the lost write can never come back.
+//  - Compaction may fold a part into a base image only once every partition
+//    has been synced (the before-install hook): a folded part is then known
+//    to be whole forever.
+// Reads, single-partition writes and maintenance are routed to one partition
+// or fanned out to all.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/db_impl.h"
+#include "engine/parallel_runner.h"
+#include "engine/partition_layout.h"
+#include "walnut/db.h"
+
+namespace walnut {
+
+class PartitionedDB final : public DB {
+ public:
+  // Opens `dir` as DB::Open does when options.partitions != 1 or the
+  // directory is already partitioned; `count` is the partition count wanted
+  // (0: keep what the directory has, or choose for this machine).
+  static Result<std::unique_ptr<DB>> Open(const std::string& dir, const Options& options);
+  // The count Options::partitions = 0 chooses for a new directory.
+  static uint32_t DefaultCount();
+
+  ~PartitionedDB() override;
+
+  Status Close() override;
+  Status Put(std::string_view key, std::string_view value, const WriteOptions& wo) override;
+  Status Delete(std::string_view key, const WriteOptions& wo) override;
+  Status Write(const WriteBatch& batch, const WriteOptions& wo) override;
+  Result<uint64_t> WriteDeferred(const WriteBatch& batch, bool more_follows) override;
+  Status FlushLog(bool sync) override;
+  Status Sync() override;
+  Result<std::string> Get(std::string_view key) override;
+  Status Read(uint32_t db, std::string_view key,
+              const std::function<void(std::string_view, int64_t)>& fn, bool touch) override;
+  bool Exists(uint32_t db, std::string_view key) override;
+  Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) override;
+  uint64_t KeyCount(uint32_t db) override;
+  uint64_t Scan(
+      uint32_t db, uint64_t cursor, size_t count,
+      const std::function<void(std::string_view, std::string_view, int64_t)>& fn) override;
+  Result<std::string> RandomKey(uint32_t db) override;
+  uint64_t SweepExpired(size_t budget) override;
+  Result<CompactionReport> Compact() override;
+  DbStats Stats() override;
+  const Options& options() const override { return opts_; }
+  const std::string& dir() const override { return dir_; }
+  int64_t NowMs() const override { return parts_[0]->NowMs(); }
+
+  uint32_t partition_count() const { return uint32_t(parts_.size()); }
+  uint32_t PartitionOf(std::string_view key) const;
+  // For tests: one partition, and its directory.
+  DBImpl* partition(uint32_t i) { return parts_[i].get(); }
+
+ private:
+  PartitionedDB(std::string dir, Options options);
+  Status OpenPartitions(const std::vector<std::string>& dirs);
+  // Rewrites the directory's data into `count` partitions of the next
+  // generation and switches PARTITIONS to them (repartition.cc).
+  Result<PartitionLayout> Repartition(const PartitionLayout& from, uint32_t count);
+  // Splits a batch into one batch per partition (ops without a key go to
+  // all). Fails on a malformed batch.
+  Status Split(const WriteBatch& batch, std::vector<WriteBatch>* parts,
+               std::vector<uint32_t>* touched) const;
+  // Appends the parts as one multi-partition write. Requires cross_mu_.
+  Status AppendCross(std::vector<WriteBatch>& parts, const std::vector<uint32_t>& touched,
+                     uint64_t* txn);
+  // Closes the open group in every partition it touched. Requires cross_mu_.
+  Status CloseGroup();
+  // Flushes the given partitions, in parallel when they must sync.
+  Status FlushParts(const std::vector<uint32_t>& which, bool sync);
+  Status SyncAll();
+
+  const std::string dir_;
+  const Options opts_;
+  Env* const env_;
+  std::unique_ptr<FileLock> dir_lock_;
+  std::vector<std::unique_ptr<DBImpl>> parts_;
+  std::unique_ptr<ParallelRunner> runner_;
+  bool closed_ = false;
+
+  // One multi-partition write or atomic group at a time. A group holds it
+  // from its first batch to its last (the same thread, per the DB contract).
+  std::mutex cross_mu_;
+  std::unique_lock<std::mutex> group_lock_;
+  std::atomic<std::thread::id> group_owner_{};
+  std::vector<char> group_touched_;  // per partition, guarded by cross_mu_
+  std::atomic<uint64_t> next_txn_{1};
+
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_{0x9a27};
+  std::atomic<uint32_t> sweep_next_{0};
+};
+
+}  // namespace walnut

@@ -1,0 +1,366 @@
+// PartitionedDB through the public DB API: routing, SCAN across partitions,
+// multi-partition writes that stay all-or-nothing when a crash loses one of
+// their parts, atomic groups, compaction, parallel recovery and
+// re-partitioning.
+#include "engine/partitioned_db.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "engine/partition_layout.h"
+#include "engine/test_util.h"
+
+namespace walnut {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+
+struct PartitionedTest : ::testing::Test {
+  ScratchDir dir{"partitioned"};
+  Options opts;
+  std::unique_ptr<DB> db;
+  std::vector<std::string> log;
+
+  PartitionedTest() {
+    opts.fsync = FsyncMode::kNo;
+    opts.partitions = 4;
+    opts.auto_compact = false;
+    opts.logger = [this](LogLevel, std::string_view m) { log.emplace_back(m); };
+  }
+  void Open() {
+    db.reset();
+    auto r = DB::Open(dir.path(), opts);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    db = std::move(*r);
+  }
+  void Reopen() {
+    ASSERT_OK(db->Close());
+    Open();
+  }
+  PartitionedDB* pdb() { return dynamic_cast<PartitionedDB*>(db.get()); }
+  std::string Get(uint32_t d, std::string_view k) {
+    std::string out = "<none>";
+    Status s = db->Read(d, k, [&](std::string_view v, int64_t) { out.assign(v); });
+    EXPECT_TRUE(s.ok() || s.IsNotFound()) << s.ToString();
+    return out;
+  }
+  // Two keys that live in different partitions, found by trying.
+  std::vector<std::string> KeysInEveryPartition(const std::string& prefix) {
+    std::vector<std::string> keys(pdb()->partition_count());
+    std::vector<bool> have(keys.size());
+    size_t found = 0;
+    for (int i = 0; found < keys.size(); i++) {
+      std::string k = prefix + std::to_string(i);
+      uint32_t p = pdb()->PartitionOf(k);
+      if (!have[p]) {
+        have[p] = true;
+        keys[p] = k;
+        found++;
+      }
+    }
+    return keys;
+  }
+  bool LogMentions(const std::string& what) {
+    for (auto& l : log) {
+      if (l.find(what) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(PartitionedTest, LayoutRoutingAndBalance) {
+  Open();
+  ASSERT_NE(pdb(), nullptr);
+  EXPECT_EQ(pdb()->partition_count(), 4u);
+  EXPECT_TRUE(fs::exists(dir.Sub("PARTITIONS")));
+  for (int p = 0; p < 4; p++) EXPECT_TRUE(fs::is_directory(dir.Sub("g1-p00" + std::to_string(p))));
+  const int n = 4000;
+  for (int i = 0; i < n; i++) ASSERT_OK(db->Put("key:" + std::to_string(i), std::to_string(i)));
+  EXPECT_EQ(db->KeyCount(0), uint64_t(n));
+  for (uint32_t p = 0; p < 4; p++) {
+    uint64_t k = pdb()->partition(p)->KeyCount(0);
+    // A hash split: each of 4 partitions holds about a quarter.
+    EXPECT_GT(k, n / 4 * 8 / 10) << "partition " << p;
+    EXPECT_LT(k, n / 4 * 12 / 10) << "partition " << p;
+  }
+  Reopen();
+  EXPECT_EQ(db->KeyCount(0), uint64_t(n));
+  for (int i = 0; i < n; i += 97) EXPECT_EQ(Get(0, "key:" + std::to_string(i)), std::to_string(i));
+  EXPECT_TRUE(LogMentions("recovered 4 partitions in parallel"));
+}
+
+TEST_F(PartitionedTest, ScanVisitsEveryKeyAcrossPartitions) {
+  Open();
+  std::set<std::string> want;
+  for (int i = 0; i < 1500; i++) {
+    std::string k = "s" + std::to_string(i);
+    want.insert(k);
+    WriteBatch b;
+    b.Put(3, k, "v");
+    ASSERT_OK(db->Write(b));
+  }
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int calls = 0;
+  do {
+    cursor = db->Scan(3, cursor, 10, [&](std::string_view k, std::string_view, int64_t) {
+      seen.insert(std::string(k));
+    });
+    calls++;
+  } while (cursor != 0 && calls < 100000);
+  EXPECT_EQ(seen, want);
+  EXPECT_EQ(db->KeyCount(3), 1500u);
+  auto r = db->RandomKey(3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(want.count(*r));
+}
+
+TEST_F(PartitionedTest, MultiPartitionBatchAndFlushAllReachEveryPartition) {
+  Open();
+  auto keys = KeysInEveryPartition("m");
+  WriteBatch b;
+  for (auto& k : keys) b.Put(0, k, "x-" + k);
+  b.Put(1, keys[0], "in-db-1");
+  ASSERT_OK(db->Write(b));
+  Reopen();
+  for (auto& k : keys) EXPECT_EQ(Get(0, k), "x-" + k);
+  EXPECT_EQ(Get(1, keys[0]), "in-db-1");
+
+  WriteBatch swap;
+  swap.SwapDb(0, 1);
+  ASSERT_OK(db->Write(swap));
+  EXPECT_EQ(Get(0, keys[0]), "in-db-1");
+  EXPECT_EQ(Get(1, keys[1]), "x-" + keys[1]);
+  WriteBatch flush;
+  flush.FlushAll();
+  ASSERT_OK(db->Write(flush));
+  Reopen();
+  EXPECT_EQ(db->KeyCount(0), 0u);
+  EXPECT_EQ(db->KeyCount(1), 0u);
+}
+
+TEST_F(PartitionedTest, InvalidBatchChangesNoPartition) {
+  Open();
+  auto keys = KeysInEveryPartition("inv");
+  opts.max_value_size = 10;
+  Reopen();
+  WriteBatch b;
+  b.Put(0, keys[0], "ok");
+  b.Put(0, keys[1], std::string(11, 'x'));  // too large: the whole batch fails
+  EXPECT_TRUE(db->Write(b).IsInvalidArgument());
+  EXPECT_EQ(Get(0, keys[0]), "<none>");
+  EXPECT_EQ(Get(0, keys[1]), "<none>");
+}
+
+// The crash this design exists for: a multi-partition write whose part in
+// one partition reached the disk while the part in another did not. After
+// the crash no part of it may be visible, now or ever.
+TEST_F(PartitionedTest, WriteThatLostAPartInACrashDisappearsEverywhere) {
+  Open();
+  auto keys = KeysInEveryPartition("t");
+  {
+    WriteBatch before;  // an earlier whole write stays
+    for (auto& k : keys) before.Put(0, k, "old");
+    ASSERT_OK(db->Write(before));
+  }
+  ASSERT_OK(db->Sync());
+  // The victim partition's log ends here before the write.
+  const uint32_t victim = 2;
+  DbStats vs = pdb()->partition(victim)->Stats();
+  ASSERT_EQ(vs.segments, 1u);
+  const uint64_t cut_at = vs.log_bytes;
+  {
+    WriteBatch t;
+    for (auto& k : keys) t.Put(0, k, "new");
+    ASSERT_OK(db->Write(t));
+  }
+  ASSERT_OK(db->Close());
+  db.reset();
+  // Simulate the crash: the victim's part never reached the disk.
+  std::string seg = testing::NewestSegment(dir.Sub("g1-p002"));
+  ASSERT_FALSE(seg.empty());
+  fs::resize_file(seg, cut_at);
+
+  Open();
+  for (auto& k : keys) EXPECT_EQ(Get(0, k), "old") << k;
+  EXPECT_TRUE(LogMentions("multi-partition writes that a crash left incomplete"));
+
+  // The victim's log reuses the lost sequence for new writes; the dropped
+  // part must not come back to life when the sequence exists again.
+  ASSERT_OK(db->Put(keys[victim], "after"));
+  ASSERT_OK(db->Put(keys[victim] + "-2", "after"));
+  log.clear();
+  Reopen();
+  Reopen();
+  for (uint32_t p = 0; p < keys.size(); p++) {
+    EXPECT_EQ(Get(0, keys[p]), p == victim ? "after" : "old") << keys[p];
+  }
+  EXPECT_FALSE(LogMentions("left incomplete"));
+}
+
+TEST_F(PartitionedTest, AtomicGroupAcrossPartitionsIsOnePartPerPartition) {
+  Open();
+  auto keys = KeysInEveryPartition("g");
+  // MULTI/EXEC as the server drives it: deferred batches, then a close.
+  for (size_t i = 0; i < keys.size(); i++) {
+    WriteBatch b;
+    b.Put(0, keys[i], "g" + std::to_string(i));
+    ASSERT_TRUE(db->WriteDeferred(b, /*more_follows=*/true).ok());
+    EXPECT_EQ(Get(0, keys[i]), "g" + std::to_string(i));  // visible inside the group
+  }
+  ASSERT_TRUE(db->WriteDeferred(WriteBatch(), /*more_follows=*/false).ok());
+  ASSERT_OK(db->FlushLog(true));
+  DbStats st = pdb()->partition(1)->Stats();
+  EXPECT_EQ(st.writes, 1u);  // one record in this partition for the whole group
+
+  // Lose the group's part in partition 1: the group vanishes everywhere.
+  const uint64_t cut_at = st.log_bytes - (st.bytes_written);
+  ASSERT_OK(db->Close());
+  db.reset();
+  fs::resize_file(testing::NewestSegment(dir.Sub("g1-p001")), cut_at);
+  Open();
+  for (auto& k : keys) EXPECT_EQ(Get(0, k), "<none>") << k;
+}
+
+TEST_F(PartitionedTest, SingleThreadedWritesStayWhileOtherThreadsWriteAcross) {
+  opts.fsync = FsyncMode::kEverySec;
+  Open();
+  const uint64_t seed = testing::TestSeed();
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(seed + t);
+      for (int i = 0; i < 400; i++) {
+        WriteBatch b;
+        int n = 1 + int(rng() % 4);
+        for (int j = 0; j < n; j++) {
+          b.Put(0, "c" + std::to_string(t) + ":" + std::to_string(rng() % 50), std::to_string(i));
+        }
+        if (!db->Write(b).ok()) failed = true;
+        if (i % 100 == 0 && t == 0 && !db->Compact().ok()) failed = true;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_FALSE(failed);
+  std::map<std::string, std::string> before;
+  for (int t = 0; t < 4; t++) {
+    for (int k = 0; k < 50; k++) {
+      std::string key = "c" + std::to_string(t) + ":" + std::to_string(k);
+      before[key] = Get(0, key);
+    }
+  }
+  Reopen();
+  for (auto& [k, v] : before) EXPECT_EQ(Get(0, k), v) << k;
+}
+
+TEST_F(PartitionedTest, CompactionFoldsWholeWritesAndKeepsEverything) {
+  Open();
+  auto keys = KeysInEveryPartition("c");
+  for (int round = 0; round < 20; round++) {
+    WriteBatch b;
+    for (auto& k : keys) b.Put(0, k, "r" + std::to_string(round));
+    ASSERT_OK(db->Write(b));
+  }
+  auto r = db->Compact();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LT(r->bytes_after, r->bytes_before);
+  Reopen();
+  for (auto& k : keys) EXPECT_EQ(Get(0, k), "r19");
+  EXPECT_EQ(db->Stats().partitions, 4u);
+}
+
+TEST_F(PartitionedTest, ReopeningWithAnotherCountRepartitions) {
+  Open();
+  for (int i = 0; i < 3000; i++) {
+    WriteBatch b;
+    b.Put(uint32_t(i % 3), "rp" + std::to_string(i), std::to_string(i),
+          i % 10 == 0 ? int64_t(4'000'000'000'000) : 0);
+    ASSERT_OK(db->Write(b));
+  }
+  ASSERT_OK(db->Close());
+  db.reset();
+  for (uint32_t count : {3u, 1u, 6u}) {
+    opts.partitions = count;
+    Open();
+    ASSERT_NE(pdb(), nullptr);
+    EXPECT_EQ(pdb()->partition_count(), count);
+    for (uint32_t d = 0; d < 3; d++) EXPECT_EQ(db->KeyCount(d), 1000u);
+    for (int i = 0; i < 3000; i += 7) {
+      EXPECT_EQ(Get(uint32_t(i % 3), "rp" + std::to_string(i)), std::to_string(i));
+    }
+    int64_t exp = 0;
+    ASSERT_OK(db->Read(0, "rp0", [&](std::string_view, int64_t e) { exp = e; }));
+    EXPECT_EQ(exp, 4'000'000'000'000);
+    ASSERT_OK(db->Close());
+    db.reset();
+    auto layout = ReadPartitionLayout(Env::Default(), dir.path());
+    ASSERT_TRUE(layout.ok());
+    EXPECT_EQ(layout->count, count);
+    // Only the generation in charge is left.
+    int gens = 0;
+    for (auto& e : fs::directory_iterator(dir.path())) {
+      if (e.is_directory() && e.path().filename().string()[0] == 'g') gens++;
+    }
+    EXPECT_EQ(gens, int(count));
+  }
+  // 0 keeps what the directory has.
+  opts.partitions = 0;
+  Open();
+  EXPECT_EQ(pdb()->partition_count(), 6u);
+}
+
+TEST_F(PartitionedTest, SingleLogDirectoryIsRepartitionedAndKeptWithAuto) {
+  opts.partitions = 1;
+  Open();
+  EXPECT_EQ(pdb(), nullptr);  // the single-log layout
+  for (int i = 0; i < 500; i++) ASSERT_OK(db->Put("s" + std::to_string(i), "v"));
+  ASSERT_OK(db->Close());
+  opts.partitions = 0;  // auto keeps a single-log directory as it is
+  Open();
+  EXPECT_EQ(pdb(), nullptr);
+  ASSERT_OK(db->Close());
+  opts.partitions = 2;
+  Open();
+  ASSERT_NE(pdb(), nullptr);
+  EXPECT_EQ(db->KeyCount(0), 500u);
+  EXPECT_TRUE(testing::NewestSegment(dir.path()).empty());  // the old log is gone
+}
+
+TEST_F(PartitionedTest, NewDirectoryWithAutoGetsOnePartitionPerCore) {
+  opts.partitions = 0;
+  Open();
+  ASSERT_NE(pdb(), nullptr);
+  EXPECT_EQ(pdb()->partition_count(), PartitionedDB::DefaultCount());
+}
+
+TEST_F(PartitionedTest, DamagedPartitionsFileIsRefusedClearly) {
+  Open();
+  ASSERT_OK(db->Put("k", "v"));
+  ASSERT_OK(db->Close());
+  db.reset();
+  std::string text = testing::ReadAll(dir.Sub("PARTITIONS"));
+  text[text.find("count ") + 6] = '7';
+  testing::WriteAll(dir.Sub("PARTITIONS"), text);
+  auto r = DB::Open(dir.path(), opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("PARTITIONS"), std::string::npos);
+}
+
+TEST_F(PartitionedTest, SecondOpenOfTheSameDirectoryIsBusy) {
+  Open();
+  auto r = DB::Open(dir.path(), opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsBusy()) << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace walnut

@@ -123,7 +123,6 @@ Status DecodeOp(std::string_view* in, DecodedOp* op) {
   return Status::OK();
 }
 
-
 void EncodeTxnOp(std::string* out, uint64_t txn_id, const std::vector<TxnPart>& parts) {
   out->push_back(char(wal::kTxn));
   PutVarint64(out, 0);

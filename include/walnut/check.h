@@ -10,6 +10,7 @@
 namespace walnut {
 
 struct CheckReport {
+  uint32_t partitions = 1;  // a partitioned directory: figures are summed
   uint64_t segments = 0;
   uint64_t records = 0;     // valid records read
   uint64_t operations = 0;  // operations inside them
@@ -27,6 +28,7 @@ struct CheckReport {
 // the database (the directory must not be in use). With fix=true, a torn tail
 // of the newest segment is cut after copying the cut bytes to
 // DIR/damaged/<segment>.<offset>.tail; other damage is never "fixed".
+// A partitioned directory is checked partition by partition.
 Result<CheckReport> CheckDirectory(const std::string& dir, bool fix);
 
 }  // namespace walnut

@@ -9,6 +9,7 @@
 #include "walnut/check.h"
 
 #include "engine/keyspace.h"
+#include "engine/partition_layout.h"
 #include "engine/recovery.h"
 #include "walnut/env.h"
 
@@ -39,11 +40,8 @@ Status ScanDir(Env* env, const std::string& dir, bool modify, RecoveryMode mode,
   return Status::OK();
 }
 
-}  // namespace
-
-Result<CheckReport> CheckDirectory(const std::string& dir, bool fix) {
-  Env* env = Env::Default();
-  if (!env->FileExists(dir)) return Status::NotFound("no such directory: " + dir);
+// One single-log directory (a whole data directory, or one partition).
+Result<CheckReport> CheckLog(Env* env, const std::string& dir, bool fix) {
   // Refuse to look at (let alone fix) a directory a live process is writing.
   auto lock = env->LockFile(dir + "/LOCK");
   if (!lock.ok()) return lock.status();
@@ -75,6 +73,42 @@ Result<CheckReport> CheckDirectory(const std::string& dir, bool fix) {
                    " bytes (saved under " + dir + "/damaged/)";
   }
   return report;
+}
+
+}  // namespace
+
+Result<CheckReport> CheckDirectory(const std::string& dir, bool fix) {
+  Env* env = Env::Default();
+  if (!env->FileExists(dir)) return Status::NotFound("no such directory: " + dir);
+  if (!env->FileExists(dir + "/" + kPartitionsFile)) return CheckLog(env, dir, fix);
+
+  // Partitioned (partition_layout.h): check every partition's log.
+  auto lock = env->LockFile(dir + "/LOCK");
+  if (!lock.ok()) return lock.status();
+  auto layout = ReadPartitionLayout(env, dir);
+  if (!layout.ok()) return layout.status();
+  CheckReport total;
+  total.partitions = layout->count;
+  bool all_torn = true;
+  for (const auto& pdir : PartitionDirs(dir, *layout)) {
+    auto r = CheckLog(env, pdir, fix);
+    if (!r.ok()) return r.status();
+    total.segments += r->segments;
+    total.records += r->records;
+    total.operations += r->operations;
+    total.live_keys += r->live_keys;
+    total.log_bytes += r->log_bytes;
+    total.live_bytes += r->live_bytes;
+    total.dead_bytes += r->dead_bytes;
+    if (r->damaged) {
+      total.damaged = true;
+      all_torn = all_torn && r->torn_tail;
+      if (total.first_damage.empty()) total.first_damage = r->first_damage;
+    }
+    if (!r->fixed.empty()) total.fixed += (total.fixed.empty() ? "" : "; ") + r->fixed;
+  }
+  total.torn_tail = total.damaged && all_torn;
+  return total;
 }
 
 }  // namespace walnut

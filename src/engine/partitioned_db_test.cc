@@ -14,6 +14,7 @@
 
 #include "engine/partition_layout.h"
 #include "engine/test_util.h"
+#include "walnut/check.h"
 
 namespace walnut {
 namespace {
@@ -353,6 +354,30 @@ TEST_F(PartitionedTest, DamagedPartitionsFileIsRefusedClearly) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
   EXPECT_NE(r.status().message().find("PARTITIONS"), std::string::npos);
+}
+
+TEST_F(PartitionedTest, CheckReadsEveryPartitionAndNamesTheDamagedOne) {
+  Open();
+  for (int i = 0; i < 400; i++) ASSERT_OK(db->Put("k" + std::to_string(i), "value"));
+  ASSERT_OK(db->Close());
+  db.reset();
+  auto clean = CheckDirectory(dir.path(), false);
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_EQ(clean->partitions, 4u);
+  EXPECT_EQ(clean->live_keys, 400u);
+  EXPECT_FALSE(clean->damaged);
+  // Flip a byte in the middle of partition 3's log.
+  std::string seg = testing::NewestSegment(dir.Sub("g1-p003"));
+  std::string bytes = testing::ReadAll(seg);
+  bytes[bytes.size() / 2] ^= 0x20;
+  testing::WriteAll(seg, bytes);
+  auto bad = CheckDirectory(dir.path(), false);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_TRUE(bad->damaged);
+  EXPECT_NE(bad->first_damage.find("g1-p003"), std::string::npos) << bad->first_damage;
+  auto r = DB::Open(dir.path(), opts);
+  ASSERT_FALSE(r.ok());  // strict mode refuses, naming the same file
+  EXPECT_NE(r.status().message().find("g1-p003"), std::string::npos);
 }
 
 TEST_F(PartitionedTest, SecondOpenOfTheSameDirectoryIsBusy) {

@@ -3,7 +3,11 @@
 // measures Open — replaying the log, and again after a compaction — next to
 // the time to read the same files once sequentially (the physical floor).
 //
+// With several partition counts (the fourth argument, e.g. 1,2,4) the same
+// data is loaded into each layout in turn: partitions replay in parallel.
+//
 // Usage: recovery_bench [keys=1000000] [value_bytes=100] [dir=./bench-data/recovery]
+//                       [partitions=1]
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/wait.h>
@@ -40,7 +44,7 @@ double ReadFloor(const std::string& dir, uint64_t* bytes) {
   auto t = Clock::now();
   std::vector<char> buf(8 << 20);
   *bytes = 0;
-  for (auto& e : std::filesystem::directory_iterator(dir)) {
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     int fd = ::open(e.path().c_str(), O_RDONLY);
     ssize_t n;
@@ -79,6 +83,7 @@ void TimeOpen(const std::string& dir, const char* what, uint64_t n) {
   MaybeDropCaches();
   walnut::Options o;
   o.auto_compact = false;
+  o.partitions = 0;  // whatever the directory has
   auto t = Clock::now();
   auto db = walnut::DB::Open(dir, o);
   double secs = Since(t);
@@ -104,38 +109,55 @@ int main(int argc, char** argv) {
   uint64_t n = argc > 1 ? std::stoull(argv[1]) : 1000000;
   size_t vsize = argc > 2 ? std::stoul(argv[2]) : 100;
   std::string dir = argc > 3 ? argv[3] : "./bench-data/recovery";
-  std::filesystem::remove_all(dir);
+  std::vector<uint32_t> counts;
   {
-    walnut::Options o;
-    o.fsync = walnut::FsyncMode::kNo;
-    o.auto_compact = false;
-    auto db = walnut::DB::Open(dir, o);
-    if (!db.ok()) return 1;
-    std::string value(vsize, 'v');
-    walnut::WriteBatch b;
-    for (uint64_t i = 0; i < n; i++) {
-      b.Put(0, Key(i), value);
-      if (b.Count() == 100) {
-        if (!(*db)->WriteDeferred(b).ok()) return 1;
-        b.Clear();
-      }
-      if (i % 100000 == 0 && !(*db)->FlushLog().ok()) return 1;
+    std::string list = argc > 4 ? argv[4] : "1";
+    size_t pos = 0;
+    while (pos < list.size()) {
+      size_t comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      counts.push_back(uint32_t(std::stoul(list.substr(pos, comma - pos))));
+      pos = comma + 1;
     }
-    if (!(*db)->Write(b).ok()) return 1;
   }
-  std::printf("keys: %llu, key 16 B, value %zu B\n\n", (unsigned long long)n, vsize);
+  std::printf("keys: %llu, key 16 B, value %zu B, one record per key (as SET writes them)\n\n",
+              (unsigned long long)n, vsize);
   std::printf(
       "| log | keys | open s | keys/s | data read | read-once floor s | open/floor | RSS bytes/key "
       "|\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-  TimeOpen(dir, "segments (batches of 100)", n);
-  {
-    walnut::Options o;
-    o.auto_compact = false;
-    auto db = walnut::DB::Open(dir, o);
-    if (!db.ok() || !(*db)->Compact().ok()) return 1;
+  for (uint32_t parts : counts) {
+    std::filesystem::remove_all(dir);
+    {
+      walnut::Options o;
+      o.fsync = walnut::FsyncMode::kNo;
+      o.auto_compact = false;
+      o.partitions = parts;
+      auto db = walnut::DB::Open(dir, o);
+      if (!db.ok()) {
+        std::fprintf(stderr, "open failed: %s\n", db.status().ToString().c_str());
+        return 1;
+      }
+      std::string value(vsize, 'v');
+      for (uint64_t i = 0; i < n; i++) {
+        walnut::WriteBatch b;
+        b.Put(0, Key(i), value);
+        if (!(*db)->WriteDeferred(b).ok()) return 1;
+        if (i % 1000 == 999 && !(*db)->FlushLog().ok()) return 1;
+      }
+      if (!(*db)->FlushLog().ok()) return 1;
+    }
+    std::string label = std::to_string(parts) + (parts == 1 ? " partition" : " partitions");
+    TimeOpen(dir, (label + ": segments").c_str(), n);
+    {
+      walnut::Options o;
+      o.auto_compact = false;
+      o.partitions = 0;
+      auto db = walnut::DB::Open(dir, o);
+      if (!db.ok() || !(*db)->Compact().ok()) return 1;
+    }
+    TimeOpen(dir, (label + ": after compaction (base image)").c_str(), n);
   }
-  TimeOpen(dir, "after compaction (base image)", n);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -95,6 +95,10 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
     Options po = opts_;
     po.partitions = 1;
     po.env = env_;
+    // The minimum log size before automatic compaction is for the whole
+    // directory: each partition gets its share, so that N partitions do not
+    // leave N times the garbage on disk.
+    po.compact_min_log_bytes = opts_.compact_min_log_bytes / n;
     if (opts_.logger) {
       auto parent = opts_.logger;
       std::string prefix = "partition " + std::to_string(i) + ": ";

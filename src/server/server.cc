@@ -352,10 +352,18 @@ void Server::ReadFrom(Client& c) {
     // Small reads go through one shared buffer and only the bytes received
     // are appended, so an idle connection holds no read buffer of its own.
     // A large bulk argument in progress is read straight into the input
-    // buffer in bigger (bounded) pieces.
+    // buffer in bigger (bounded) pieces. Each piece is at most what the
+    // client has already sent of this request (16 KiB at first): the
+    // buffer is sized, and zero-filled, before the read, so sizing it by the
+    // length the client announced would let one that promises 100 MB and
+    // sends a byte at a time hold 1 MiB per connection. Memory follows the
+    // bytes received instead; a real large value still reaches 1 MiB reads
+    // after a few doublings.
     size_t missing = c.parser.bytes_missing();
     bool direct = missing > kReadChunk;
-    size_t want = direct ? std::min<size_t>(missing, kMaxReadPerIteration) : kReadChunk;
+    size_t received = c.in.size() - c.in_pos;
+    size_t want = direct ? std::min({missing, kMaxReadPerIteration, std::max(received, kReadChunk)})
+                         : kReadChunk;
     size_t old = c.in.size();
     if (direct) c.in.resize(old + want);
     char* dst = direct ? c.in.data() + old : read_buf_;

@@ -22,6 +22,29 @@ bool ParseInt(std::string_view s, int64_t* out) {
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// The common header line, "<digits>\r" followed by one more byte: up to 18
+// digits without sign or leading zero, so it cannot overflow and is exactly
+// what ParseInt accepts. `p` points after the type byte ('*' or '$').
+// Returns the bytes of the line after the type byte (digits, CR and the byte
+// after it) and sets *out, or 0 for anything else: incomplete, signed, too
+// long, malformed. The general path then decides, with Redis's errors, so
+// this changes speed only, never what is accepted. Saves the memchr and
+// from_chars calls on every argument of every request.
+size_t FastHeader(const char* p, size_t n, int64_t* out) {
+  size_t i = 0;
+  int64_t v = 0;
+  const size_t max_digits = n < 18 ? n : 18;
+  while (i < max_digits) {
+    const unsigned d = static_cast<unsigned char>(p[i]) - '0';
+    if (d > 9) break;
+    v = v * 10 + d;
+    i++;
+  }
+  if (i == 0 || i + 2 > n || p[i] != '\r' || (p[0] == '0' && i > 1)) return 0;
+  *out = v;
+  return i + 2;
+}
+
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -171,23 +194,32 @@ RequestParser::Result RequestParser::ParseInline(std::string_view in) {
 RequestParser::Result RequestParser::ParseMultibulk(std::string_view in) {
   if (multibulk_left_ < 0) {
     // "*<count>\r\n"
-    const char* cr = static_cast<const char*>(std::memchr(in.data(), '\r', in.size()));
-    if (cr == nullptr) {
-      if (in.size() > limits_.max_inline_len)
-        return Fail("Protocol error: too big mbulk count string");
-      return Result::kNeedMore;
-    }
-    size_t cr_pos = static_cast<size_t>(cr - in.data());
-    if (cr_pos > limits_.max_inline_len) return Fail("Protocol error: too big mbulk count string");
-    if (cr_pos + 2 > in.size()) return Result::kNeedMore;  // the '\n' is not here yet
     int64_t count;
-    if (!ParseInt(in.substr(1, cr_pos - 1), &count) || count > limits_.max_multibulk_len) {
-      return Fail("Protocol error: invalid multibulk length");
+    size_t header = FastHeader(in.data() + 1, in.size() - 1, &count);
+    if (header != 0) {
+      if (count > limits_.max_multibulk_len)
+        return Fail("Protocol error: invalid multibulk length");
+      header += 1;
+    } else {
+      const char* cr = static_cast<const char*>(std::memchr(in.data(), '\r', in.size()));
+      if (cr == nullptr) {
+        if (in.size() > limits_.max_inline_len)
+          return Fail("Protocol error: too big mbulk count string");
+        return Result::kNeedMore;
+      }
+      size_t cr_pos = static_cast<size_t>(cr - in.data());
+      if (cr_pos > limits_.max_inline_len)
+        return Fail("Protocol error: too big mbulk count string");
+      if (cr_pos + 2 > in.size()) return Result::kNeedMore;  // the '\n' is not here yet
+      if (!ParseInt(in.substr(1, cr_pos - 1), &count) || count > limits_.max_multibulk_len) {
+        return Fail("Protocol error: invalid multibulk length");
+      }
+      header = cr_pos + 2;
     }
     if (limits_.unauthenticated && count > limits_.unauth_max_multibulk_len) {
       return Fail("Protocol error: unauthenticated multibulk length");
     }
-    pos_ = cr_pos + 2;
+    pos_ = header;
     if (count <= 0) {
       consumed_ = pos_;
       Reset();
@@ -201,6 +233,18 @@ RequestParser::Result RequestParser::ParseMultibulk(std::string_view in) {
   while (multibulk_left_ > 0) {
     if (bulk_len_ < 0) {
       // "$<len>\r\n"
+      std::string_view rest = in.substr(pos_);
+      int64_t fast_len;
+      size_t header;
+      if (rest.size() > 1 && rest[0] == '$' &&
+          (header = FastHeader(rest.data() + 1, rest.size() - 1, &fast_len)) != 0 &&
+          fast_len <= limits_.max_bulk_len &&
+          !(limits_.unauthenticated && fast_len > limits_.unauth_max_bulk_len)) {
+        pos_ += header + 1;
+        bulk_len_ = fast_len;
+      }
+    }
+    if (bulk_len_ < 0) {
       std::string_view rest = in.substr(pos_);
       const char* cr = static_cast<const char*>(std::memchr(rest.data(), '\r', rest.size()));
       if (cr == nullptr) {

@@ -292,6 +292,45 @@ TEST(RespParser, ParserIsReusableAfterError) {
   ASSERT_EQ(p.Parse("*1\r\n$4\r\nPING\r\n"), R::kOk);
 }
 
+// Headers the fast path ("<digits>\r") handles and the ones it leaves to the
+// general path must both give Redis's outcome.
+TEST(RespParser, HeaderEdgeCases) {
+  struct Case {
+    std::string in;
+    R want;
+    std::string error;  // for kError
+  };
+  const std::vector<Case> cases = {
+      {"*1\r\n$3\r\nGET\r\n", R::kOk, ""},
+      {"*1\r\n$0\r\n\r\n", R::kOk, ""},
+      {"*0\r\n", R::kEmpty, ""},
+      {"*-1\r\n", R::kEmpty, ""},
+      {"*1\r", R::kNeedMore, ""},
+      {"*1\r\n$3\r", R::kNeedMore, ""},
+      {"*1\r\n$3", R::kNeedMore, ""},
+      {"*1\r\n$3\rXGET\r\n", R::kOk, ""},  // the byte after CR is not checked
+      {"*01\r\n", R::kError, "Protocol error: invalid multibulk length"},
+      {"*+1\r\n", R::kError, "Protocol error: invalid multibulk length"},
+      {"*1x\r\n", R::kError, "Protocol error: invalid multibulk length"},
+      {"*1048577\r\n", R::kError, "Protocol error: invalid multibulk length"},
+      {"*1\r\n$03\r\nGET\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n$-1\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n$+3\r\nGET\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n$3x\r\nGET\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n$536870913\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n$999999999999999999\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n$9999999999999999999\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n$99999999999999999999\r\n", R::kError, "Protocol error: invalid bulk length"},
+      {"*1\r\n:3\r\nGET\r\n", R::kError, "Protocol error: expected '$', got ':'"},
+  };
+  for (const Case& c : cases) {
+    RequestParser p;
+    EXPECT_EQ(p.Parse(c.in), c.want) << c.in;
+    if (c.want == R::kError) EXPECT_EQ(p.error(), c.error) << c.in;
+    if (c.want == R::kOk) EXPECT_EQ(p.consumed(), c.in.size()) << c.in;
+  }
+}
+
 TEST(SplitInlineArgs, RedisRules) {
   std::vector<std::string> out;
   ASSERT_TRUE(SplitInlineArgs("a\"b c\"d", &out) == false);  // closing quote followed by 'd'

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,8 +15,11 @@
 
 #include "protocol/resp_parser.h"
 #include "protocol/resp_writer.h"
+#include "server/tls.h"
 
 namespace walnut::server {
+
+struct CommandSpec;
 
 struct Client {
   Client(uint64_t id_, int fd_) : id(id_), fd(fd_), writer(&out, 2) {}
@@ -28,6 +32,9 @@ struct Client {
   std::string laddr;   // local "ip:port"
   bool local = false;  // peer is a loopback address (DEBUG local mode)
   std::string name;    // CLIENT SETNAME
+  // Set for a client of the TLS port: its reads and writes go through it
+  // instead of read(2)/send(2) on fd.
+  std::unique_ptr<TlsConnection> tls;
 
   // ---- Input: bytes read and not yet consumed start at in_pos.
   std::string in;
@@ -68,7 +75,12 @@ struct Client {
   // ---- Life cycle.
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
-  std::string last_command = "NULL";  // CLIENT LIST cmd=
+  // CLIENT LIST cmd= (null: "NULL"). A pointer, not the name: naming it
+  // on every command cost a string copy and a hash lookup per request.
+  const CommandSpec* last_command = nullptr;
+  // The table row the previous request named: the next request usually
+  // names the same command, and comparing its name is cheaper than hashing.
+  const CommandSpec* lookup_cache = nullptr;
   bool close_after_reply = false;     // QUIT, protocol error, CLIENT KILL of self
   bool close_now = false;             // I/O error, killed, limits
   bool wrote_this_iteration = false;  // its replies depend on this iteration's FlushLog

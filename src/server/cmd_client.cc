@@ -298,10 +298,9 @@ std::string ClientInfoLine(Server& server, const Client& c, int64_t now_ms) {
   s += " omem=" + std::to_string(omem);
   s += " tot-mem=" + std::to_string(tot);
   s += " events=" + events;
-  s += " cmd=" + c.last_command;
+  s += " cmd=" + (c.last_command ? server.FullName(*c.last_command) : std::string("NULL"));
   s += " user=default redir=-1";
   s += " resp=" + std::to_string(c.proto);
-  (void)server;
   return s;
 }
 

@@ -145,6 +145,27 @@ bool HasExpireOption(const StringOptions& o) {
   return o.flags & (kOptEx | kOptPx | kOptExAt | kOptPxAt);
 }
 
+// The write batch of the hot writes (SET, MSET, INCR): one per thread,
+// reused, so its buffer is allocated once instead of once or twice per
+// command. Handlers do not nest, so there is one holder at a time. A batch
+// that grew past 64 KiB (a large value) is dropped after use, not kept.
+class ScratchBatch {
+ public:
+  ScratchBatch() { Batch().Clear(); }
+  ~ScratchBatch() {
+    if (Batch().ByteSize() > (64u << 10)) Batch() = walnut::WriteBatch();
+  }
+  ScratchBatch(const ScratchBatch&) = delete;
+  ScratchBatch& operator=(const ScratchBatch&) = delete;
+  walnut::WriteBatch& get() { return Batch(); }
+
+ private:
+  static walnut::WriteBatch& Batch() {
+    thread_local walnut::WriteBatch batch;
+    return batch;
+  }
+};
+
 // Reads a key for a command; on an engine error replies and returns false.
 bool Lookup(CommandContext& ctx, std::string_view key, std::optional<StoredValue>* out) {
   auto r = ReadKey(ctx.db(), ctx.db_index(), key);
@@ -223,7 +244,8 @@ void DoSet(CommandContext& ctx, std::string_view key, std::string_view value,
   } else if ((req.flags & kOptKeepTtl) && found) {
     expire = old->expire_at_ms;
   }
-  walnut::WriteBatch b;
+  ScratchBatch scratch;
+  walnut::WriteBatch& b = scratch.get();
   PutOrExpire(ctx, b, key, value, expire);
   if (!Commit(ctx, b)) return;
   if (want_old) {
@@ -329,7 +351,8 @@ void MSetGeneric(CommandContext& ctx, bool nx) {
   }
   // One batch: all pairs reach the log as one record (later pairs win for a
   // repeated key, as the operations apply in order).
-  walnut::WriteBatch b;
+  ScratchBatch scratch;
+  walnut::WriteBatch& b = scratch.get();
   for (size_t i = 1; i < ctx.argc(); i += 2) b.Put(ctx.db_index(), ctx.arg(i), ctx.arg(i + 1));
   if (!Commit(ctx, b)) return;
   nx ? ctx.reply().Integer(1) : ctx.reply().Ok();
@@ -440,7 +463,8 @@ void IncrBy(CommandContext& ctx, int64_t incr) {
     return ctx.reply().Error(kErrOverflow);
   }
   value += incr;
-  walnut::WriteBatch b;
+  ScratchBatch scratch;
+  walnut::WriteBatch& b = scratch.get();
   b.Put(ctx.db_index(), ctx.arg(1), FormatInt64(value), cur ? cur->expire_at_ms : 0);
   if (!Commit(ctx, b)) return;
   ctx.reply().Integer(value);

@@ -117,51 +117,65 @@ std::string Server::FullName(const CommandSpec& spec) const {
   return std::string(it->second->name) + "|" + std::string(spec.name);
 }
 
+walnut::Status Server::ListenOn(const std::string& addr, int port_number, bool tls) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(port_number);
+  int gai = getaddrinfo(addr == "*" ? nullptr : addr.c_str(), port.c_str(), &hints, &res);
+  if (gai != 0) {
+    return walnut::Status::InvalidArgument("cannot resolve bind address '" + addr +
+                                           "': " + gai_strerror(gai));
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    freeaddrinfo(res);
+    return walnut::Status::IOError(std::string("socket: ") + strerror(errno));
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    int e = errno;
+    freeaddrinfo(res);
+    close(fd);
+    return walnut::Status::IOError("cannot listen on " + addr + ":" + port + ": " + strerror(e));
+  }
+  freeaddrinfo(res);
+  if (listen(fd, 511) != 0) {
+    int e = errno;
+    close(fd);
+    return walnut::Status::IOError("listen on " + addr + ":" + port + ": " + strerror(e));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenerTag | listeners_.size();
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  listeners_.push_back({fd, addr, tls});
+  listen_ports_.push_back(port_number);
+  spdlog::info("listening for RESP{} on {}:{}", tls ? " over TLS" : "", addr, port_number);
+  return walnut::Status::OK();
+}
+
 walnut::Status Server::Listen() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) return walnut::Status::IOError(std::string("epoll_create1: ") + strerror(errno));
+  if (config_.tls_port != 0 && tls_ == nullptr) {
+    return walnut::Status::InvalidArgument("tls-port is set but no TLS context was loaded");
+  }
   for (const std::string& raw : config_.bind) {
     // Redis allows "-addr" for an address that may be missing; we treat it
     // as required, without the dash.
     std::string addr = raw[0] == '-' ? raw.substr(1) : raw;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    std::string port = std::to_string(config_.port);
-    int gai = getaddrinfo(addr == "*" ? nullptr : addr.c_str(), port.c_str(), &hints, &res);
-    if (gai != 0) {
-      return walnut::Status::InvalidArgument("cannot resolve bind address '" + addr +
-                                             "': " + gai_strerror(gai));
+    // --port 0 turns plain TCP off (TLS only), as in Redis.
+    if (config_.port != 0) {
+      if (walnut::Status s = ListenOn(addr, config_.port, false); !s.ok()) return s;
     }
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      freeaddrinfo(res);
-      return walnut::Status::IOError(std::string("socket: ") + strerror(errno));
+    if (config_.tls_port != 0) {
+      if (walnut::Status s = ListenOn(addr, config_.tls_port, true); !s.ok()) return s;
     }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-      int e = errno;
-      freeaddrinfo(res);
-      close(fd);
-      return walnut::Status::IOError("cannot listen on " + addr + ":" + port + ": " + strerror(e));
-    }
-    freeaddrinfo(res);
-    if (listen(fd, 511) != 0) {
-      int e = errno;
-      close(fd);
-      return walnut::Status::IOError("listen on " + addr + ":" + port + ": " + strerror(e));
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = kListenerTag | listeners_.size();
-    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-    listeners_.push_back({fd, addr});
-    listen_ports_.push_back(config_.port);
-    spdlog::info("listening for RESP on {}:{}", addr, config_.port);
   }
 
   sigset_t mask;
@@ -302,9 +316,13 @@ void Server::Accept(int index) {
       return;
     }
     if (static_cast<int64_t>(clients_.size()) >= config_.maxclients) {
-      std::string msg = "-" + std::string(kErrMaxClients) + "\r\n";
-      ssize_t ignored = send(fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      (void)ignored;
+      // A TLS client could not read a plain-text error before its
+      // handshake: it is only closed.
+      if (!listeners_[index].tls) {
+        std::string msg = "-" + std::string(kErrMaxClients) + "\r\n";
+        ssize_t ignored = send(fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)ignored;
+      }
       close(fd);
       stats_.rejected_connections++;
       continue;
@@ -313,6 +331,15 @@ void Server::Accept(int index) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     auto c = std::make_unique<Client>(next_client_id_++, fd);
+    if (listeners_[index].tls) {
+      c->tls = tls_->Accept(fd);  // the handshake runs inside its first reads
+      if (c->tls == nullptr) {
+        spdlog::warn("cannot create a TLS session (out of memory?)");
+        close(fd);
+        continue;
+      }
+      stats_.total_tls_connections++;
+    }
     c->addr = SockAddrToString(ss, &c->local);
     sockaddr_storage ls{};
     socklen_t llen = sizeof(ls);
@@ -348,7 +375,9 @@ void Server::ReadFrom(Client& c) {
   // Give back the memory of a large request once it is consumed.
   if (c.in.empty() && c.in.capacity() > kReadChunk) std::string().swap(c.in);
   size_t total = 0;
-  while (total < kMaxReadPerIteration) {
+  // At the per-iteration cap a TLS client is still read to the end of the
+  // record OpenSSL holds (at most 16 KiB more): epoll would not wake us for it.
+  while (total < kMaxReadPerIteration || (c.tls && c.tls->HasBufferedPlaintext())) {
     // Small reads go through one shared buffer and only the bytes received
     // are appended, so an idle connection holds no read buffer of its own.
     // A large bulk argument in progress is read straight into the input
@@ -367,7 +396,7 @@ void Server::ReadFrom(Client& c) {
     size_t old = c.in.size();
     if (direct) c.in.resize(old + want);
     char* dst = direct ? c.in.data() + old : read_buf_;
-    ssize_t n = read(c.fd, dst, want);
+    ssize_t n = c.tls ? c.tls->Read(dst, want) : read(c.fd, dst, want);
     if (n > 0) {
       if (direct) {
         c.in.resize(old + static_cast<size_t>(n));
@@ -375,7 +404,9 @@ void Server::ReadFrom(Client& c) {
         c.in.append(read_buf_, static_cast<size_t>(n));
       }
       total += static_cast<size_t>(n);
-      if (static_cast<size_t>(n) < want) break;  // drained for now
+      // Drained for now; but bytes OpenSSL already decrypted are invisible
+      // to epoll, so a TLS client is read until it holds none.
+      if (static_cast<size_t>(n) < want && !(c.tls && c.tls->HasBufferedPlaintext())) break;
       continue;
     }
     if (direct) c.in.resize(old);
@@ -385,11 +416,14 @@ void Server::ReadFrom(Client& c) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      spdlog::debug("client id={} read error: {}", c.id, strerror(errno));
+      spdlog::debug("client id={} read error: {}", c.id,
+                    c.tls ? c.tls->error() : std::string(strerror(errno)));
       c.close_now = true;
     }
     break;
   }
+  // TLS may need the socket writable before it can read on (handshake).
+  if (c.tls) UpdateInterest(c);
   if (total == 0) return;
   stats_.net_input_bytes += total;
   c.last_interaction_ms = WallMs();
@@ -456,7 +490,8 @@ void Server::SendTo(Client& c) {
   if (c.close_now) return;
   size_t sent = 0;
   while (c.pending_output() > 0) {
-    ssize_t n = send(c.fd, c.out.data() + c.out_pos, c.pending_output(), MSG_NOSIGNAL);
+    ssize_t n = c.tls ? c.tls->Write(c.out.data() + c.out_pos, c.pending_output())
+                      : send(c.fd, c.out.data() + c.out_pos, c.pending_output(), MSG_NOSIGNAL);
     if (n > 0) {
       c.out_pos += static_cast<size_t>(n);
       sent += static_cast<size_t>(n);
@@ -488,8 +523,8 @@ void Server::SendTo(Client& c) {
 
 void Server::UpdateInterest(Client& c) {
   if (c.close_now) return;
-  bool want_write = c.pending_output() > 0;
-  bool want_read = c.reading && !c.close_after_reply;
+  bool want_write = c.pending_output() > 0 || (c.tls && c.tls->read_needs_writable());
+  bool want_read = (c.reading && !c.close_after_reply) || (c.tls && c.tls->write_needs_readable());
   uint32_t events = (want_read ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0);
   uint32_t current = (c.reading_registered ? EPOLLIN : 0) | (c.want_write ? EPOLLOUT : 0);
   if (events == current) return;
@@ -505,6 +540,12 @@ void Server::CloseClient(Client& c) {
   spdlog::debug("closing client id={} addr={}", c.id, c.addr);
   watches_.UnwatchAll(&c);
   epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  if (c.tls) {
+    // Plain-text clients on the TLS port, untrusted certificates, and
+    // clients that leave mid-handshake all end here.
+    if (!c.tls->handshake_done()) stats_.tls_handshake_failures++;
+    c.tls->Shutdown();
+  }
   close(c.fd);
   clients_.erase(c.id);  // destroys c
   stats_.connected_clients = clients_.size();
@@ -590,6 +631,8 @@ void Server::Cron(int64_t now_mono) {
 
 walnut::Status Server::Run() {
   std::vector<epoll_event> events(512);
+  std::vector<uint64_t> ready, touched;
+  std::vector<Client*> to_close;
   next_cron_ms_ = MonoMs() + kCronIntervalMs;
   while (!shutdown_requested_) {
     int64_t now = MonoMs();
@@ -617,7 +660,9 @@ walnut::Status Server::Run() {
           shutdown_requested_ = true;
         }
       } else if (Client* c = FindClient(tag)) {
-        if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) ReadFrom(*c);
+        if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) || (c->tls && c->tls->read_needs_writable())) {
+          ReadFrom(*c);
+        }
         Touch(*c);
       }
     }
@@ -625,7 +670,9 @@ walnut::Status Server::Run() {
     // between whole commands.
     {
       std::lock_guard<std::mutex> lock(shared_.exec_mu);
-      std::vector<uint64_t> ready;
+      // Swapping with a cleared vector that outlives the loop hands ready_
+      // back its capacity: no allocation per iteration.
+      ready.clear();
       ready.swap(ready_);
       for (uint64_t id : ready) {
         if (Client* c = FindClient(id)) {
@@ -637,8 +684,8 @@ walnut::Status Server::Run() {
     }
     // ---- 3. Group commit, then 4. replies.
     FlushAndHandleFailure();
-    std::vector<Client*> to_close;
-    std::vector<uint64_t> touched;
+    to_close.clear();
+    touched.clear();
     touched.swap(touched_);
     for (uint64_t id : touched) {
       Client* c = FindClient(id);
@@ -678,8 +725,9 @@ void Server::ShutdownSequence() {
   // SHUTDOWN) go out if the socket takes them now.
   for (auto& [id, c] : clients_) {
     if (!c->close_now && c->pending_output() > 0) {
-      ssize_t ignored =
-          send(c->fd, c->out.data() + c->out_pos, c->pending_output(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ssize_t ignored = c->tls ? c->tls->Write(c->out.data() + c->out_pos, c->pending_output())
+                               : send(c->fd, c->out.data() + c->out_pos, c->pending_output(),
+                                      MSG_NOSIGNAL | MSG_DONTWAIT);
       (void)ignored;
     }
   }

@@ -89,6 +89,22 @@ void ExecSession::RecordLookup(bool hit) {
 
 // ---- Dispatch ---------------------------------------------------------------
 
+namespace {
+
+// Whether `name` as the client sent it is `lower` (a table name, lower case)
+// in any case. ASCII only, like the table's own lookup.
+bool SameCommandName(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (size_t i = 0; i < name.size(); i++) {
+    char ch = name[i];
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    if (ch != lower[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 const CommandSpec* Server::Lookup(Client& c, std::span<const std::string_view> args) {
   auto reject = [&](const std::string& err, const CommandSpec* spec) -> const CommandSpec* {
     // Inside MULTI a command that cannot even be queued dooms the
@@ -101,8 +117,12 @@ const CommandSpec* Server::Lookup(Client& c, std::span<const std::string_view> a
     }
     return nullptr;
   };
-  const CommandSpec* spec = table_.Find(args[0]);
-  if (spec == nullptr) return reject(UnknownCommandError(args[0], args), nullptr);
+  const CommandSpec* spec = c.lookup_cache;
+  if (spec == nullptr || !SameCommandName(args[0], spec->name)) {
+    spec = table_.Find(args[0]);
+    if (spec == nullptr) return reject(UnknownCommandError(args[0], args), nullptr);
+    c.lookup_cache = spec;
+  }
   if (!spec->subcommands.empty() && !(args.size() == 1 && spec->handler != nullptr)) {
     // A container with a handler of its own (COMMAND) also runs bare.
     if (args.size() < 2) return reject(WrongArityError(spec->name), spec);
@@ -138,7 +158,7 @@ void Server::Dispatch(Client& c, std::span<const std::string_view> args) {
 
   const CommandSpec* spec = Lookup(c, args);
   if (spec != nullptr) {
-    c.last_command = FullName(*spec);
+    c.last_command = spec;
     if (c.in_multi && !(spec->flags & cmd::kTxControl)) {
       if (spec->flags & cmd::kNoMulti) {
         c.multi_error = true;

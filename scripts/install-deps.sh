@@ -7,7 +7,7 @@ pkgs=(g++ cmake ninja-build pkg-config make libabsl-dev libxxhash-dev libcli11-d
       libspdlog-dev libfmt-dev libcpp-httplib-dev nlohmann-json3-dev libhiredis-dev libreadline-dev
       libssl-dev)
 if [[ $level == test || $level == bench ]]; then
-  pkgs+=(libgtest-dev libgmock-dev redis-tools redis-server curl procps)
+  pkgs+=(libgtest-dev libgmock-dev redis-tools redis-server curl procps openssl)
 fi
 if [[ $level == bench ]]; then
   pkgs+=(libbenchmark-dev python3 gnuplot-nox)

@@ -112,6 +112,7 @@ void InfoServer(Server& s, InfoBuilder& b, int64_t now_ms) {
   b.Field("run_id", RunId());
   b.Field("tcp_port", s.config().port);
   b.Field("http_port", s.config().http_port);
+  b.Field("tls_port", s.config().tls_port);
   int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
@@ -128,14 +129,16 @@ void InfoServer(Server& s, InfoBuilder& b, int64_t now_ms) {
 }
 
 void InfoClients(Server& s, InfoBuilder& b) {
-  uint64_t max_in = 0, max_out = 0, blocked = 0;
+  uint64_t max_in = 0, max_out = 0, blocked = 0, tls_clients = 0;
   for (Client* c : s.Clients()) {
     max_in = std::max<uint64_t>(max_in, c->in.size() - c->in_pos);
     max_out = std::max<uint64_t>(max_out, c->pending_output());
     if (c->blocked) blocked++;
+    if (c->tls) tls_clients++;
   }
   b.Section("Clients");
   b.Field("connected_clients", static_cast<uint64_t>(s.num_clients()));
+  b.Field("connected_tls_clients", tls_clients);
   b.Field("maxclients", s.config().maxclients);
   b.Field("client_recent_max_input_buffer", max_in);
   b.Field("client_recent_max_output_buffer", max_out);
@@ -207,6 +210,8 @@ void InfoStats(Server& s, InfoBuilder& b) {
   b.Field("total_error_replies", x.total_error_replies.load());
   b.Field("client_output_limit_disconnections", x.output_limit_disconnections.load());
   b.Field("protocol_errors", x.protocol_errors.load());
+  b.Field("total_tls_connections_received", x.total_tls_connections.load());
+  b.Field("tls_handshake_failures", x.tls_handshake_failures.load());
 }
 
 void InfoReplication(InfoBuilder& b) {

@@ -21,6 +21,7 @@
 #include "server/server.h"
 #include "server/server_config.h"
 #include "server/shared_state.h"
+#include "server/tls.h"
 #include "spdlog/sinks/basic_file_sink.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -48,6 +49,13 @@ int ParseFlags(int argc, char** argv, ServerConfig* config) {
       {"dir", "data directory (default ./walnut-data)"},
       {"fsync", "always | everysec | no (default everysec)"},
       {"http-port", "HTTP API port, 0 = off (default 8080)"},
+      {"tls-port", "RESP over TLS on this port, 0 = off (default); --port 0 then leaves TLS only"},
+      {"tls-cert-file", "server certificate (PEM, may hold the chain) for --tls-port"},
+      {"tls-key-file", "the certificate's private key (PEM, unencrypted)"},
+      {"tls-ca-cert-file", "CA certificates that client certificates must be signed by"},
+      {"tls-auth-clients",
+       "yes | no | optional: require, skip or check-if-sent client certificates (default yes; "
+       "none are asked for without --tls-ca-cert-file)"},
       {"databases", "number of databases (default 16)"},
       {"requirepass", "password clients must AUTH with"},
       {"protected-mode", "yes | no: refuse non-loopback binds without a password (default yes)"},
@@ -154,7 +162,19 @@ int main(int argc, char** argv) {
 
   ServerConfig config;
   if (int rc = ParseFlags(argc, argv, &config); rc >= 0) return rc;
+  // Certificates are checked before the engine opens (a replay may take a
+  // while), so a bad certificate or key fails at once.
+  std::unique_ptr<walnut::server::TlsContext> tls;
+  if (config.tls_port != 0) {
+    auto made = walnut::server::TlsContext::Create(config);
+    if (!made.ok()) {
+      std::fprintf(stderr, "walnut-server: TLS: %s\n", made.status().message().c_str());
+      return 1;
+    }
+    tls = std::move(made).value();
+  }
   if (!SetUpLogging(config)) return 1;
+  if (tls) spdlog::info("TLS on port {}: {}", config.tls_port, tls->client_cert_policy());
   RaiseFileLimit(config.maxclients);
 
   walnut::Options options;
@@ -213,6 +233,7 @@ int main(int argc, char** argv) {
   };
 
   walnut::server::Server server(config, shared, options);
+  server.set_tls(std::move(tls));
   walnut::Status s = server.Listen();
   if (!s.ok()) {
     spdlog::critical("{}", s.ToString());

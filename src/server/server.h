@@ -43,6 +43,7 @@
 #include "server/server_config.h"
 #include "server/server_stats.h"
 #include "server/shared_state.h"
+#include "server/tls.h"
 #include "server/watch_registry.h"
 #include "walnut/db.h"
 
@@ -82,7 +83,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens on every --bind address; a clear error if one fails.
+  // The TLS context for --tls-port (made before the engine opens, so a bad
+  // certificate is reported at once). Required before Listen when
+  // config.tls_port is set.
+  void set_tls(std::unique_ptr<TlsContext> tls) { tls_ = std::move(tls); }
+  // Binds and listens on every --bind address (plain port and TLS port);
+  // a clear error if one fails.
   walnut::Status Listen();
   // Runs the event loop until SHUTDOWN or SIGTERM/SIGINT (which the caller
   // must have blocked in every thread, so they arrive here through a
@@ -155,8 +161,10 @@ class Server {
   struct Listener {
     int fd;
     std::string addr;
+    bool tls;  // the --tls-port listener: its clients get a TlsConnection
   };
 
+  walnut::Status ListenOn(const std::string& addr, int port, bool tls);
   void Accept(int listener_index);
   void ReadFrom(Client& c);
   void ProcessInput(Client& c);
@@ -181,6 +189,7 @@ class Server {
   int epfd_ = -1;
   int signal_fd_ = -1;
   std::vector<Listener> listeners_;
+  std::unique_ptr<TlsContext> tls_;
   std::vector<int> listen_ports_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;

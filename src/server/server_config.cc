@@ -84,6 +84,31 @@ const char* DebugCommandModeName(DebugCommandMode m) {
   return "?";
 }
 
+const char* TlsAuthClientsName(TlsAuthClients m) {
+  switch (m) {
+    case TlsAuthClients::kNo:
+      return "no";
+    case TlsAuthClients::kYes:
+      return "yes";
+    case TlsAuthClients::kOptional:
+      return "optional";
+  }
+  return "?";
+}
+
+bool ParseTlsAuthClients(const std::string& s, TlsAuthClients* out) {
+  std::string l = Lower(s);
+  bool yes_no;
+  if (l == "optional") {
+    *out = TlsAuthClients::kOptional;
+  } else if (ParseYesNo(l, &yes_no)) {
+    *out = yes_no ? TlsAuthClients::kYes : TlsAuthClients::kNo;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool ParseFsyncMode(const std::string& s, walnut::FsyncMode* out) {
   std::string l = Lower(s);
   if (l == "always")
@@ -174,10 +199,23 @@ walnut::Status ApplyDirective(const std::string& raw_name, const std::vector<std
     return walnut::Status::OK();
   };
   int64_t x;
-  if (name == "port" || name == "http-port") {
+  if (name == "port" || name == "http-port" || name == "tls-port") {
     walnut::Status s = IntInRange(name, v, 0, 65535, &x);
     if (!s.ok()) return s;
-    (name == "port" ? c->port : c->http_port) = static_cast<int>(x);
+    (name == "port"       ? c->port
+     : name == "tls-port" ? c->tls_port
+                          : c->http_port) = static_cast<int>(x);
+  } else if (name == "tls-cert-file" || name == "tls-key-file" || name == "tls-ca-cert-file") {
+    if (auto s = one(); !s.ok()) return s;
+    (name == "tls-cert-file"  ? c->tls_cert_file
+     : name == "tls-key-file" ? c->tls_key_file
+                              : c->tls_ca_cert_file) = v[0];
+  } else if (name == "tls-auth-clients") {
+    if (auto s = one(); !s.ok()) return s;
+    if (!ParseTlsAuthClients(v[0], &c->tls_auth_clients)) {
+      return Bad(name, "must be yes, no or optional");
+    }
+    c->tls_auth_clients_set = true;
   } else if (name == "bind") {
     if (v.empty()) return Bad(name, "expects at least one address");
     c->bind.clear();
@@ -309,8 +347,32 @@ walnut::Status LoadConfigFile(const std::string& path, ServerConfig* config) {
 }
 
 walnut::Status ValidateConfig(const ServerConfig& c) {
-  if (c.port < 1 || c.port > 65535) {
-    return walnut::Status::InvalidArgument("port must be between 1 and 65535");
+  if (c.port < 0 || c.port > 65535) {
+    return walnut::Status::InvalidArgument("port must be between 0 and 65535");
+  }
+  if (c.tls_port < 0 || c.tls_port > 65535) {
+    return walnut::Status::InvalidArgument("tls-port must be between 0 and 65535");
+  }
+  if (c.port == 0 && c.tls_port == 0) {
+    return walnut::Status::InvalidArgument(
+        "port 0 turns the plain RESP port off, which leaves nothing to listen on without "
+        "--tls-port");
+  }
+  if (c.tls_port != 0) {
+    if (c.tls_port == c.port) {
+      return walnut::Status::InvalidArgument("tls-port must differ from port");
+    }
+    if (c.tls_cert_file.empty() || c.tls_key_file.empty()) {
+      return walnut::Status::InvalidArgument(
+          "tls-port needs a certificate and its key: --tls-cert-file and --tls-key-file");
+    }
+    if (c.tls_ca_cert_file.empty() && c.tls_auth_clients_set &&
+        c.tls_auth_clients != TlsAuthClients::kNo) {
+      return walnut::Status::InvalidArgument(
+          std::string("tls-auth-clients ") + TlsAuthClientsName(c.tls_auth_clients) +
+          " checks client certificates, which needs --tls-ca-cert-file (the CA they must be "
+          "signed by); or set --tls-auth-clients no");
+    }
   }
   if (c.http_port < 0 || c.http_port > 65535) {
     return walnut::Status::InvalidArgument("http-port must be between 0 and 65535");

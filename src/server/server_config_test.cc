@@ -76,6 +76,41 @@ TEST(ServerConfig, ProtectedMode) {
   EXPECT_TRUE(ValidateConfig(c).ok());
 }
 
+TEST(ServerConfig, TlsDirectivesAndValidation) {
+  ServerConfig c;
+  ASSERT_TRUE(ApplyDirective("tls-port", {"6380"}, &c).ok());
+  EXPECT_EQ(c.tls_port, 6380);
+  // A TLS port needs a certificate and its key.
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  ASSERT_TRUE(ApplyDirective("tls-cert-file", {"/x/server.crt"}, &c).ok());
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  ASSERT_TRUE(ApplyDirective("tls-key-file", {"/x/server.key"}, &c).ok());
+  // Default tls-auth-clients without a CA: no client certificates asked for.
+  EXPECT_TRUE(ValidateConfig(c).ok()) << ValidateConfig(c).ToString();
+  EXPECT_EQ(c.tls_auth_clients, TlsAuthClients::kYes);
+  EXPECT_FALSE(c.tls_auth_clients_set);
+  // Asking for client certificates without a CA is refused, as in Redis.
+  ASSERT_TRUE(ApplyDirective("tls-auth-clients", {"optional"}, &c).ok());
+  EXPECT_EQ(c.tls_auth_clients, TlsAuthClients::kOptional);
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  ASSERT_TRUE(ApplyDirective("tls-ca-cert-file", {"/x/ca.crt"}, &c).ok());
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  ASSERT_TRUE(ApplyDirective("tls-auth-clients", {"NO"}, &c).ok());
+  EXPECT_EQ(c.tls_auth_clients, TlsAuthClients::kNo);
+  EXPECT_FALSE(ApplyDirective("tls-auth-clients", {"maybe"}, &c).ok());
+  EXPECT_EQ(c.tls_auth_clients, TlsAuthClients::kNo);  // unchanged
+  // --port 0 turns plain TCP off when TLS is on, and only then.
+  ASSERT_TRUE(ApplyDirective("port", {"0"}, &c).ok());
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  ASSERT_TRUE(ApplyDirective("tls-port", {"0"}, &c).ok());
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  // The two ports must differ.
+  ASSERT_TRUE(ApplyDirective("port", {"6380"}, &c).ok());
+  ASSERT_TRUE(ApplyDirective("tls-port", {"6380"}, &c).ok());
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  EXPECT_FALSE(ApplyDirective("tls-port", {"65536"}, &c).ok());
+}
+
 TEST(ServerConfig, LoadFileReportsLine) {
   char path[] = "/tmp/walnut-conf-XXXXXX";
   int fd = mkstemp(path);

@@ -76,6 +76,8 @@ void ServerStats::Reset() {
   log_flushes = 0;
   log_flush_usec = 0;
   log_flush_failures = 0;
+  total_tls_connections = 0;
+  tls_handshake_failures = 0;
   for (auto& s : ops_samples_) s = 0;
   last_sample_ops_ = 0;
   last_sample_ms_ = 0;
@@ -115,6 +117,11 @@ std::string ServerStats::Prometheus() const {
   counter("walnut_error_replies_total", "Error replies sent.", total_error_replies.load());
   counter("walnut_protocol_errors_total", "Connections closed for a protocol error.",
           protocol_errors.load());
+  counter("walnut_tls_connections_received_total", "Connections accepted on the TLS port.",
+          total_tls_connections.load());
+  counter("walnut_tls_handshake_failures_total",
+          "TLS connections closed before their handshake completed.",
+          tls_handshake_failures.load());
   counter("walnut_log_flushes_total", "Group commits (FlushLog calls) by the RESP loop.",
           log_flushes.load());
   counter("walnut_log_flush_failures_total", "FlushLog calls that failed.",

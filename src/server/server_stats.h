@@ -56,6 +56,10 @@ class ServerStats {
   std::atomic<uint64_t> log_flushes{0};
   std::atomic<uint64_t> log_flush_usec{0};
   std::atomic<uint64_t> log_flush_failures{0};
+  // TLS port: connections accepted, and those closed before their handshake
+  // completed (plain-text clients, refused certificates, early hang-ups).
+  std::atomic<uint64_t> total_tls_connections{0};
+  std::atomic<uint64_t> tls_handshake_failures{0};
 
   // Called ~10 times a second by the loop: samples total_commands for
   // instantaneous_ops_per_sec (Redis averages the last 16 samples).

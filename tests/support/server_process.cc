@@ -477,7 +477,8 @@ bool ServerProcess::WaitExit(milliseconds timeout) {
              << "command: " << cmdline << "\n--- tail of " << log_path_ << " ---\n"
              << TailFile(log_path_);
     }
-    RedisConn c = ConnectTo(port_, milliseconds(500));
+    if (ready_check_ && ready_check_()) return ::testing::AssertionSuccess();
+    RedisConn c = ready_check_ ? RedisConn() : ConnectTo(port_, milliseconds(500));
     if (c.ok()) {
       std::string pong = c.Cmd("PING");
       if (pong == "PONG" || pong.rfind("(error) NOAUTH", 0) == 0) {

@@ -209,6 +209,10 @@ class ServerProcess {
   // Overrides for unusual tests.
   void set_binary(std::string path) { binary_ = std::move(path); }
   void set_start_timeout(std::chrono::milliseconds t) { start_timeout_ = t; }
+  // Replaces the PING on port() that tells Start the server is up, for a
+  // server without a plain RESP port (--port 0 with --tls-port): Start polls
+  // `ready` until it returns true.
+  void set_ready_check(std::function<bool()> ready) { ready_check_ = std::move(ready); }
 
   // A new connection to the server's RESP port. Connect() returns a context
   // the caller must redisFree (null only if out of memory); Client() owns it.
@@ -241,6 +245,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int last_status_ = -1;
   std::chrono::milliseconds start_timeout_{15000};
+  std::function<bool()> ready_check_;
 };
 
 }  // namespace walnut::test

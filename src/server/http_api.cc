@@ -182,6 +182,52 @@ bool StringField(const json& obj, const char* name, Response& res, std::string* 
   return true;
 }
 
+// A connection held in memory: reads come from the request bytes (then end
+// of stream, as if the client had closed), writes go to a string.
+class MemoryStream final : public httplib::Stream {
+ public:
+  explicit MemoryStream(std::string_view request) : in_(request) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    size_t n = std::min(size, in_.size());
+    std::memcpy(ptr, in_.data(), n);
+    in_.remove_prefix(n);
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 0;
+  }
+  socket_t socket() const override { return INVALID_SOCKET; }
+  std::string& output() { return out_; }
+
+ private:
+  std::string_view in_;
+  std::string out_;
+};
+
+// httplib::Server with its (protected) per-request entry point opened up,
+// so HandleRawRequest can run a request through the real request parsing and
+// routing without a socket.
+class InProcessServer final : public httplib::Server {
+ public:
+  std::string Process(std::string_view request) {
+    MemoryStream stream(request);
+    bool closed = false;
+    process_request(stream, /*close_connection=*/true, closed, [](httplib::Request&) {});
+    return std::move(stream.output());
+  }
+};
+
 // Copies the engine handle under exec_mu (it may be swapped by DEBUG RELOAD)
 // for operations that must not hold the lock (compaction, stats).
 std::shared_ptr<DB> CurrentDb(SharedState& state) {
@@ -195,9 +241,10 @@ HttpApi::HttpApi(SharedState& state) : state_(state) {}
 
 HttpApi::~HttpApi() { Stop(); }
 
-Status HttpApi::Start(const std::string& bind, int port) {
-  if (server_ != nullptr) return Status::InvalidArgument("HTTP API already started");
-  server_ = std::make_unique<httplib::Server>();
+void HttpApi::Configure() {
+  if (server_ != nullptr) return;
+  server_ = std::make_unique<InProcessServer>();
+  started_ = std::chrono::steady_clock::now();
   server_->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   server_->set_payload_max_length(kMaxBodyBytes);
   server_->set_read_timeout(std::chrono::seconds(10));
@@ -210,6 +257,16 @@ Status HttpApi::Start(const std::string& bind, int port) {
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   });
   RegisterRoutes();
+}
+
+std::string HttpApi::HandleRawRequest(std::string_view request) {
+  Configure();
+  return static_cast<InProcessServer&>(*server_).Process(request);
+}
+
+Status HttpApi::Start(const std::string& bind, int port) {
+  if (thread_.joinable()) return Status::InvalidArgument("HTTP API already started");
+  Configure();
 
   errno = 0;
   int bound = -1;

@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 
@@ -65,7 +66,18 @@ class HttpApi {
   // The port actually listened on (after a successful Start).
   int port() const { return port_; }
 
+  // Answers one request given as the raw bytes a client sends (request line,
+  // headers, body) and returns the raw response bytes, through the same
+  // parsing, authentication, routing and handlers as a connection but
+  // without a socket: the request is read from memory and the response
+  // written to memory, as if the client closed after sending. For the fuzz
+  // target (fuzz/http_json_fuzz.cc); works with or without Start(). Not to be
+  // called concurrently with Start() or Stop().
+  std::string HandleRawRequest(std::string_view request);
+
  private:
+  // Creates server_ with its limits and routes (once), without listening.
+  void Configure();
   void RegisterRoutes();
   // Counts a finished request for /metrics.
   void CountRequest(const std::string& method, const std::string& path, int status);

@@ -30,7 +30,7 @@ bool ParseInt(std::string_view s, int64_t* out) {
 // long, malformed. The general path then decides, with Redis's errors, so
 // this changes speed only, never what is accepted. Saves the memchr and
 // from_chars calls on every argument of every request.
-size_t FastHeader(const char* p, size_t n, int64_t* out) {
+[[gnu::always_inline]] inline size_t FastHeader(const char* p, size_t n, int64_t* out) {
   size_t i = 0;
   int64_t v = 0;
   const size_t max_digits = n < 18 ? n : 18;

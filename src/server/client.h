@@ -20,6 +20,7 @@
 namespace walnut::server {
 
 struct CommandSpec;
+struct CommandStats;
 
 struct Client {
   Client(uint64_t id_, int fd_) : id(id_), fd(fd_), writer(&out, 2) {}
@@ -81,6 +82,9 @@ struct Client {
   // The table row the previous request named: the next request usually
   // names the same command, and comparing its name is cheaper than hashing.
   const CommandSpec* lookup_cache = nullptr;
+  // The INFO commandstats entry of the spec last run (same reason).
+  const CommandSpec* stats_cache_spec = nullptr;
+  CommandStats* stats_cache = nullptr;
   bool close_after_reply = false;     // QUIT, protocol error, CLIENT KILL of self
   bool close_now = false;             // I/O error, killed, limits
   bool wrote_this_iteration = false;  // its replies depend on this iteration's FlushLog

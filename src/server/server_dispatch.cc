@@ -55,11 +55,14 @@ walnut::Status ExecSession::Write(CommandContext& ctx, const walnut::WriteBatch&
   walnut::Result<uint64_t> r = db.WriteDeferred(batch, /*more_follows=*/in_group);
   if (!r.ok()) {
     const walnut::Status& st = r.status();
-    if (st.IsIOError() || st.IsNoSpace()) {
+    if (st.IsIOError()) {
       // The engine refuses writes after a failed write/sync; so do we.
       if (s.write_error_.empty()) s.write_error_ = st.ToString();
       spdlog::error("write refused by the engine: {}", st.ToString());
     }
+    // NoSpace (a full disk) is not sticky: the engine refused this write
+    // before it changed anything and accepts writes again once space is
+    // freed; the handler replies with kErrDiskFullPrefix (StatusToError).
     return st;
   }
   if (in_group) group_open = true;
@@ -77,7 +80,9 @@ walnut::Status ExecSession::CloseGroup() {
   walnut::Result<uint64_t> r = server.db().WriteDeferred(empty, /*more_follows=*/false);
   if (!r.ok()) {
     spdlog::error("closing a MULTI/EXEC write group failed: {}", r.status().ToString());
-    if (server.write_error_.empty()) server.write_error_ = r.status().ToString();
+    if (r.status().IsIOError() && server.write_error_.empty()) {
+      server.write_error_ = r.status().ToString();
+    }
     return r.status();
   }
   return walnut::Status::OK();
@@ -201,7 +206,11 @@ void Server::Call(Client& c, const CommandSpec& spec, std::span<const std::strin
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count();
   stats_.total_commands++;
-  CommandStats* cs = stats_.For(&spec);
+  if (c.stats_cache_spec != &spec) {
+    c.stats_cache_spec = &spec;
+    c.stats_cache = stats_.For(&spec);
+  }
+  CommandStats* cs = c.stats_cache;
   if (cs != nullptr) cs->Record(static_cast<uint64_t>(usec));
   if (c.out.size() > reply_start && c.out[reply_start] == '-') {
     stats_.total_error_replies++;

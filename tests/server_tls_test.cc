@@ -126,6 +126,15 @@ std::string TlsCli(int port, const std::string& extra, const std::string& comman
                     code);
 }
 
+// `walnut --tls` (the CLI) against 127.0.0.1:port, like TlsCli.
+std::string WalnutTls(int port, const std::string& extra, const std::string& command,
+                      int* code = nullptr) {
+  return RunCommand(std::string(WALNUT_BUILD_DIR) + "/walnut --tls --cacert " +
+                        ShellQuote(pki->File("ca.crt")) + " -p " + std::to_string(port) + " " +
+                        extra + " " + command,
+                    code);
+}
+
 std::string ClientCert(const std::string& name) {
   return "--cert " + ShellQuote(pki->File(name + ".crt")) + " --key " +
          ShellQuote(pki->File(name + ".key"));
@@ -278,6 +287,30 @@ TEST_F(TlsTest, StalledHandshakeDoesNotBlockOthers) {
   EXPECT_EQ(server_->Client().Cmd("GET", "during"), "\"stall\"");
 }
 
+TEST_F(TlsTest, WalnutCliOverTls) {
+  int code = -1;
+  EXPECT_EQ(WalnutTls(tls_port_, "", "set k 'over tls'", &code), "OK\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(WalnutTls(tls_port_, "", "get k", &code), "over tls\n");
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(WalnutTls(tls_port_, "", "del k nope"), "1\n");
+  std::string info = WalnutTls(tls_port_, "", "info server");
+  EXPECT_NE(info.find("tls_port:" + std::to_string(tls_port_)), std::string::npos) << info;
+  // By name too: the certificate names localhost as well as 127.0.0.1.
+  EXPECT_EQ(WalnutTls(tls_port_, "-h localhost", "cli PING"), "PONG\n");
+  // The system's CAs do not know the suite's CA: refused, exit 3 (cannot
+  // connect), saying why.
+  std::string out = RunCommand(
+      std::string(WALNUT_BUILD_DIR) + "/walnut --tls -p " + std::to_string(tls_port_) + " get k",
+      &code);
+  EXPECT_EQ(code, 3) << out;
+  EXPECT_NE(out.find("certificate was not accepted"), std::string::npos) << out;
+  // TLS to the plain port fails the handshake, also with exit 3.
+  out = WalnutTls(server_->port(), "", "get k", &code);
+  EXPECT_EQ(code, 3) << out;
+  EXPECT_NE(out.find("TLS handshake failed"), std::string::npos) << out;
+}
+
 TEST_F(TlsTest, UntrustedServerCertificateIsRefusedByTheClient) {
   // redis-cli trusting another CA must not get through (the server presents
   // the suite's certificate, which the rogue CA did not sign).
@@ -315,7 +348,14 @@ TEST_P(TlsClientCertTest, Policy) {
   EXPECT_EQ(pong(""), p.without_cert) << TlsCli(port, "", "PING");
   EXPECT_EQ(pong(ClientCert("client")), p.with_good_cert);
   EXPECT_EQ(pong(ClientCert("rogue")), p.with_rogue_cert);
-  int refused = (p.without_cert ? 0 : 1) + (p.with_good_cert ? 0 : 1) + (p.with_rogue_cert ? 0 : 1);
+  // The walnut CLI presents (or not) its certificate the same way.
+  auto walnut_pong = [&](const std::string& cert) {
+    return WalnutTls(port, cert, "cli PING") == "PONG\n";
+  };
+  EXPECT_EQ(walnut_pong(""), p.without_cert) << WalnutTls(port, "", "cli PING");
+  EXPECT_EQ(walnut_pong(ClientCert("client")), p.with_good_cert)
+      << WalnutTls(port, ClientCert("client"), "cli PING");
+  int refused = 2 * (p.without_cert ? 0 : 1) + (p.with_rogue_cert ? 0 : 1);
   EXPECT_TRUE(WaitUntil([&] {
     return InfoField(*server, "stats", "tls_handshake_failures") == std::to_string(refused);
   })) << InfoField(*server, "stats", "tls_handshake_failures");

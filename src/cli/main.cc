@@ -28,6 +28,12 @@ void AddConnectionOptions(CLI::App* app, ConnectOptions* conn, bool* port_given 
   }
   app->add_option("-a,--pass", conn->password,
                   "Password (the server's --requirepass); $WALNUT_AUTH also works");
+  app->add_flag("--tls", conn->tls, "Connect with TLS (to the server's --tls-port)");
+  app->add_option("--cacert", conn->tls_options.cacert,
+                  "With --tls: CA file that signed the server's certificate (default: system CAs)");
+  app->add_option("--cert", conn->tls_options.cert,
+                  "With --tls: client certificate, for servers that require one");
+  app->add_option("--key", conn->tls_options.key, "With --tls: the client certificate's key");
 }
 
 // Splits `walnut start|restart` arguments into our own flags and the

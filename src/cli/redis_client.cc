@@ -2,6 +2,7 @@
 #include "cli/redis_client.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 namespace walnut::cli {
@@ -137,6 +138,13 @@ Result<std::unique_ptr<RedisClient>> RedisClient::Connect(const ConnectOptions& 
 
 RedisClient::~RedisClient() {
   if (ctx_ != nullptr) redisFree(ctx_);
+  CloseTls();
+}
+
+void RedisClient::CloseTls() {
+  tls_.reset();
+  if (reader_ != nullptr) redisReaderFree(reader_);
+  reader_ = nullptr;
 }
 
 Status RedisClient::Open() {
@@ -144,11 +152,26 @@ Status RedisClient::Open() {
     redisFree(ctx_);
     ctx_ = nullptr;
   }
-  timeval tv = ToTimeval(options_.timeout_seconds);
-  ctx_ = redisConnectWithTimeout(options_.host.c_str(), options_.port, tv);
-  if (ctx_ == nullptr) return Status::IOError(CannotConnectMessage(options_, "out of memory"));
-  if (ctx_->err != 0) return Status::IOError(CannotConnectMessage(options_, ctx_->errstr));
-  redisSetTimeout(ctx_, tv);
+  CloseTls();
+  tls_error_.clear();
+  if (options_.tls) {
+    auto s = TlsStream::Connect(options_.host, options_.port, options_.timeout_seconds,
+                                options_.tls_options);
+    if (!s.ok()) {
+      tls_error_ = s.status().message();
+      if (s.status().IsInvalidArgument()) return s.status();
+      return Status::IOError(CannotConnectMessage(options_, tls_error_));
+    }
+    tls_ = std::move(s).value();
+    reader_ = redisReaderCreate();
+    if (reader_ == nullptr) return Status::IOError(CannotConnectMessage(options_, "out of memory"));
+  } else {
+    timeval tv = ToTimeval(options_.timeout_seconds);
+    ctx_ = redisConnectWithTimeout(options_.host.c_str(), options_.port, tv);
+    if (ctx_ == nullptr) return Status::IOError(CannotConnectMessage(options_, "out of memory"));
+    if (ctx_->err != 0) return Status::IOError(CannotConnectMessage(options_, ctx_->errstr));
+    redisSetTimeout(ctx_, tv);
+  }
   if (!options_.password.empty()) {
     Reply r = Command({"AUTH", options_.password});
     if (r == nullptr) return Status::IOError(CannotConnectMessage(options_, error()));
@@ -164,6 +187,7 @@ Status RedisClient::Reconnect() { return Open(); }
 
 Reply RedisClient::Command(const std::vector<std::string>& args) {
   if (!connected()) return nullptr;
+  if (tls_ != nullptr) return TlsCommand(args);
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   argv.reserve(args.size());
@@ -178,14 +202,59 @@ Reply RedisClient::Command(const std::vector<std::string>& args) {
 
 Reply RedisClient::ReadReply() {
   if (!connected()) return nullptr;
+  if (tls_ != nullptr) return TlsReadReply();
   void* reply = nullptr;
   if (redisGetReply(ctx_, &reply) != REDIS_OK) return nullptr;
   return Reply(static_cast<redisReply*>(reply));
 }
 
-bool RedisClient::connected() const { return ctx_ != nullptr && ctx_->err == 0; }
+Reply RedisClient::TlsCommand(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  char* cmd = nullptr;
+  int len = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(), lens.data());
+  if (len < 0) {
+    tls_error_ = "out of memory";
+    return nullptr;
+  }
+  Status s = tls_->WriteAll(std::string_view(cmd, static_cast<size_t>(len)));
+  std::free(cmd);
+  if (!s.ok()) {
+    tls_error_ = s.message();
+    return nullptr;
+  }
+  return TlsReadReply();
+}
+
+Reply RedisClient::TlsReadReply() {
+  char buf[16 * 1024];
+  for (;;) {
+    void* reply = nullptr;
+    if (redisReaderGetReply(reader_, &reply) != REDIS_OK) {
+      tls_error_ = std::string("protocol error: ") + reader_->errstr;
+      return nullptr;
+    }
+    if (reply != nullptr) return Reply(static_cast<redisReply*>(reply));
+    Result<size_t> n = tls_->Read(buf, sizeof(buf));
+    if (!n.ok()) {
+      tls_error_ = n.status().message();
+      return nullptr;
+    }
+    redisReaderFeed(reader_, buf, n.value());
+  }
+}
+
+bool RedisClient::connected() const {
+  if (options_.tls) return tls_ != nullptr && tls_error_.empty();
+  return ctx_ != nullptr && ctx_->err == 0;
+}
 
 std::string RedisClient::error() const {
+  if (options_.tls) return tls_ == nullptr && tls_error_.empty() ? "not connected" : tls_error_;
   if (ctx_ == nullptr) return "not connected";
   return ctx_->err != 0 ? std::string(ctx_->errstr) : std::string();
 }

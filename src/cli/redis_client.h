@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/tls_stream.h"
 #include "walnut/status.h"
 
 namespace walnut::cli {
@@ -23,6 +24,9 @@ struct ConnectOptions {
   int port = 6379;
   std::string password;  // empty: no AUTH
   double timeout_seconds = 10;
+  // --tls (the server's --tls-port), with --cacert/--cert/--key.
+  bool tls = false;
+  TlsOptions tls_options;
 };
 
 struct ReplyDeleter {
@@ -60,8 +64,16 @@ class RedisClient {
   explicit RedisClient(ConnectOptions options) : options_(std::move(options)) {}
   Status Open();
 
+  // With --tls: hiredis only parses; TlsStream carries the bytes.
+  Reply TlsCommand(const std::vector<std::string>& args);
+  Reply TlsReadReply();
+  void CloseTls();
+
   ConnectOptions options_;
   redisContext* ctx_ = nullptr;
+  std::unique_ptr<TlsStream> tls_;
+  redisReader* reader_ = nullptr;
+  std::string tls_error_;  // set when the TLS connection failed
 };
 
 // The message for a failed connection, with the hint to start the server.

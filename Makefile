@@ -47,11 +47,15 @@ test-tsan:
 	$(MAKE) --no-print-directory build BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS=-DWALNUT_SANITIZE=thread
 	cd build-tsan && WALNUT_TSAN=1 ctest --output-on-failure -j $(JOBS) --timeout 1800 -L unit
 
-# Long crash loop (the short version runs inside `make test`).
+# Long crash loops (the short versions run inside `make test`): the engine's
+# (a forked writer) and the real server's (SIGKILL of walnut-server under
+# concurrent clients), 1,000 cycles each, then 20,000 corruption cases.
 crash-test:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory build
 	WALNUT_CRASH_ROUNDS=1000 ./$(BUILD_DIR)/tests/engine_crash_test
+	WALNUT_SERVER_CRASH_CYCLES=1000 ./$(BUILD_DIR)/tests/server_crash_test
+	WALNUT_CORRUPTION_CASES=20000 ./$(BUILD_DIR)/tests/corruption_test
 
 # Engine micro-benchmarks, then the side-by-side comparison with redis-server.
 # QUICK=1 runs each comparison row once with fewer requests (a few minutes).

@@ -225,6 +225,16 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
           if (!ms.ok()) return ms;
         }
         resync = true;
+        if (p.mode == RecoveryMode::kPointInTime) {
+          // The base image is the start of the log: no point in time lies
+          // before it, so the consistent prefix is the empty one. Replaying
+          // the later segments over nothing would serve a state that never
+          // existed (keys not written since the compaction missing, batches
+          // seen only in part). Everything goes to damaged/ instead.
+          Status ds = drop_rest(0);
+          if (!ds.ok()) return ds;
+          stop = true;
+        }
       }
     }
   }
@@ -234,6 +244,7 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
     const bool newest = (i + 1 == segs.size());
     auto opened = wal::SegmentReader::Open(p.env, seg.path);
     std::string header_problem;
+    bool missing_before = false;  // the damage is what precedes this segment
     if (!opened.ok()) {
       if (opened.status().IsNotSupported() || opened.status().IsIOError()) return opened.status();
       header_problem = opened.status().message();
@@ -247,10 +258,27 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
       header_problem = seg.path + " at offset 0: segment starts at sequence " +
                        std::to_string((*opened)->header().first_seq) + " but " +
                        std::to_string(expected) + " was expected (a segment is missing or stale)";
+    } else if (expected == 0 && !resync && (*opened)->header().first_seq != 1) {
+      // No base image, and this is the first segment: a log without a base
+      // starts at sequence 1 (a new directory's first segment does, and
+      // compaction deletes old segments only after installing a base). So
+      // records before this one are missing: a removed base image or first
+      // segment. Without this check their loss would pass unnoticed.
+      missing_before = true;
+      header_problem = seg.path + " at offset 0: the log starts at sequence " +
+                       std::to_string((*opened)->header().first_seq) +
+                       " but there is no base image, so records 1 to " +
+                       std::to_string((*opened)->header().first_seq - 1) +
+                       " are missing (a removed base image or segment)";
     }
     if (!header_problem.empty()) {
       note(header_problem, false);
       if (p.mode == RecoveryMode::kStrict) {
+        if (missing_before) {
+          return Status::Corruption(header_problem +
+                                    ". Nothing was changed. Start with --recovery skip-corrupted "
+                                    "to go on without the missing records");
+        }
         return Status::Corruption(header_problem +
                                   ". Start with --recovery point-in-time to keep the log up to "
                                   "this segment, or skip-corrupted to drop just this segment");
@@ -260,6 +288,13 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
         if (!s.ok()) return s;
         break;
       }
+      if (missing_before) {
+        // kSkipCorrupted: this segment is intact; what is lost lies before
+        // it, so replay it (resynchronising on its first record).
+        resync = true;
+      }
+    }
+    if (!header_problem.empty() && !missing_before) {
       // kSkipCorrupted: drop this segment only.
       out->report.skipped_bytes += seg.size;
       if (p.modify_files) {

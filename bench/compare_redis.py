@@ -112,6 +112,17 @@ def dir_bytes(path):
     return total
 
 
+def data_bytes(server):
+    """Bytes of data on disk: walnut's log (INFO walnut_log_bytes, since its
+    segments are preallocated and their apparent size includes reserved
+    space), redis's AOF directory and RDB file."""
+    if server.kind == "walnut":
+        v = info_field(server.port, "walnut", "walnut_log_bytes")
+        if v is not None:
+            return int(v)
+    return dir_bytes(server.dir)
+
+
 def evict_from_page_cache(path):
     """Writes back and drops the cached pages of every file under path, so a
     restart reads them from the disk (no root needed, unlike drop_caches)."""
@@ -249,6 +260,8 @@ def throughput_part(a, runs, say, plot_rows):
         "redis p50/p99/p99.9 ms |")
     say("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
     for name, durability, loads in rows(a.quick):
+        if a.rows and not any(r.lower() in name.lower() for r in a.rows.split(",")):
+            continue
         results = {"walnut": [], "redis": []}
         servers = {k: Server(k, durability, a.build) for k in ("walnut", "redis")}
         try:
@@ -352,9 +365,9 @@ def startup_part(a, nkeys, runs, say, startup_plot, tmp):
             results["redis RDB"].append(secs)
             rss_after["redis"] = m
             r.durability = "everysec"
-        sizes = {"walnut log": dir_bytes(w.dir)}
+        sizes = {"walnut log": data_bytes(w)}
         cli(w.port, "COMPACT")
-        sizes["walnut compacted"] = dir_bytes(w.dir)
+        sizes["walnut compacted"] = data_bytes(w)
         for _ in range(runs):
             results["walnut compacted"].append(timed_restart(w, nkeys)[0])
         aofdir = os.path.join(r.dir, "appendonlydir")
@@ -427,7 +440,7 @@ def compaction_part(a, quick, say):
             # the load's dirty pages (redis's AOF write waits on a slow fsync).
             time.sleep(1.2)
             os.sync()
-            before = dir_bytes(s.dir)
+            before = data_bytes(s)
             # A foreground load long enough to cover ~2 s idle, the rewrite, and after.
             load = ProgressLoad(s.port, 600_000 if quick else 1_000_000)
             while len(load.samples) < 8:
@@ -435,7 +448,7 @@ def compaction_part(a, quick, say):
             t0 = time.monotonic()
             cli(s.port, "BGREWRITEAOF")
             t1 = wait_rewrite_done(s.port)
-            after = dir_bytes(s.dir)
+            after = data_bytes(s)
             load.finish()
             idle = [rps for t, rps in load.samples if t < t0][2:]
             # A sample covers the 250 ms before its timestamp.
@@ -549,6 +562,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="alternating runs per row (medians)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out")
+    ap.add_argument("--rows", help="only throughput rows whose name contains one of these "
+                    "comma-separated words (e.g. 'mixed,MGET')")
     ap.add_argument("--parts", default="throughput,startup,compaction",
                     help="comma-separated subset of throughput,startup,compaction")
     a = ap.parse_args()
@@ -585,7 +600,7 @@ def main():
             say()
             say("| keys | walnut log as written s | walnut after COMPACT s | "
                 "redis AOF+RDB preamble s | redis RDB s | best redis / best walnut | "
-                "redis AOF / walnut log | files MiB (same order) |")
+                "redis AOF / walnut log | data MiB (same order) |")
             say("|---:|---:|---:|---:|---:|---:|---:|---|")
             mem = {}
             for nkeys in ([1_000_000] if a.quick else [1_000_000, 10_000_000]):
@@ -608,7 +623,7 @@ def main():
             say("Both everysec with automatic rewrites off; a 50-client SET load runs meanwhile "
                 "(throughput from redis-benchmark's 250 ms samples).")
             say()
-            say("| server | rewrite s | dir MiB before | dir MiB after | SET ops/s idle | "
+            say("| server | rewrite s | data MiB before | data MiB after | SET ops/s idle | "
                 "SET ops/s during | during/idle |")
             say("|---|---:|---:|---:|---:|---:|---:|")
             compaction_part(a, a.quick, say)

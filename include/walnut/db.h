@@ -51,8 +51,12 @@ struct DbStats {
   uint64_t dead_bytes_estimate = 0;        // log bytes not needed for the live data (approx.)
   bool compacting = false;                 // a compaction is running now
   int64_t last_sync_ms = 0;                // wall time of the last good sync
-  std::string write_error;                 // non-empty: writes are refused
-  uint32_t partitions = 1;                 // independent logs (Options::partitions)
+  std::string write_error;                 // non-empty: writes are refused until reopened
+  // The disk had no room for the log: writes are refused up front (nothing
+  // is changed) and resume on their own once space is freed; reads go on.
+  bool disk_full = false;
+  std::string disk_full_error;  // why, while disk_full
+  uint32_t partitions = 1;      // independent logs (Options::partitions)
   RecoveryReport recovery;
 };
 

@@ -15,15 +15,26 @@
 
 namespace walnut {
 
-// An append-only file. Append writes everything or fails (short writes and
-// EINTR are retried inside); Sync makes everything appended durable.
+// A file written front to back. Append writes at the logical end (Size())
+// and advances it; it writes everything or fails (short writes and EINTR are
+// retried inside). Sync makes everything appended durable.
+//
+// The logical end is tracked by the file, not taken from the file system:
+// after Allocate the file is longer than what was appended (the rest reads as
+// zeros), and appends overwrite that preallocated space in place.
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
+  // Reserves disk space so that the file can hold `len` bytes (from offset 0)
+  // without a later write failing for want of space, and extends the file's
+  // size to `len` if it is shorter (so that fdatasync after an overwrite need
+  // not record a size change). NoSpace if the disk cannot hold it. Size() is
+  // unchanged.
+  virtual Status Allocate(uint64_t len) = 0;
   virtual Status Sync() = 0;  // fdatasync
   virtual Status Close() = 0;
-  virtual uint64_t Size() const = 0;  // bytes appended so far (incl. existing)
+  virtual uint64_t Size() const = 0;  // logical end: bytes appended so far (incl. existing)
 };
 
 // A file read at arbitrary offsets (pread).
@@ -50,8 +61,11 @@ class Env {
   // Creates `path` (failing if it exists when exclusive), opened for append.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                                 bool exclusive) = 0;
-  // Opens an existing file for appending at its end.
-  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  // Opens an existing file for appending at `offset`, its logical end: the
+  // bytes from there on (a preallocated file's unused zeros) are kept and
+  // overwritten by later appends.
+  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path,
+                                                                  uint64_t offset) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
 

@@ -52,8 +52,16 @@ Result<CheckReport> CheckLog(Env* env, const std::string& dir, bool fix) {
   if (!s.ok()) return s;
   auto segs = ListSegments(env, dir);
   if (!segs.ok()) return segs.status();
+  // Logical sizes, as replay found them: a preallocated segment's unused
+  // zero tail is reserved space, not log (and not damage).
   report.log_bytes = out.base_bytes;
-  for (const auto& seg : *segs) report.log_bytes += seg.size;
+  for (const auto& seg : *segs) {
+    uint64_t size = seg.size;
+    for (const auto& kept : out.segments) {
+      if (kept.id == seg.id) size = kept.size;
+    }
+    report.log_bytes += size;
+  }
   // Roughly what a compacted log needs: payload plus a few bytes per key.
   uint64_t needed = report.live_bytes + report.live_keys * 8;
   report.dead_bytes = report.log_bytes > needed ? report.log_bytes - needed : 0;

@@ -62,21 +62,12 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
       return Status::OK();
     }
     flushing_ = true;  // the flush token: we roll over ourselves
-    // Write what is pending into the current segment, then seal it.
-    std::string buf;
-    buf.swap(pending_);
-    const uint64_t upto = last_seq_;
-    std::shared_ptr<WritableFile> file = active_;
-    lk.unlock();
-    if (!buf.empty()) s = file->Append(buf);
-    lk.lock();
-    if (s.ok()) {
-      written_seq_ = upto;
-      bytes_written_ += buf.size();
-      segments_.back().size += buf.size();
-      s = RollOverLocked(lk);
-    }
-    if (!s.ok()) write_error_ = Status(s.IsNoSpace() ? s : Status::IOError(s.message()));
+    // Write what is pending into the current segment, then seal it. A write
+    // or sync failure is sticky (set by these calls); no room for the next
+    // segment only fails this compaction — the active segment goes on with
+    // its reservation, and the database stays writable.
+    s = WriteOutLocked(lk, /*sync=*/false);
+    if (s.ok()) s = RollOverLocked(lk, 0);
     flushing_ = false;
     cv_.notify_all();
     if (!s.ok()) return s;

@@ -180,18 +180,41 @@ Status DBImpl::StartPhase(bool rewrite) {
   const bool dropped_data = dropped_data_;
   uint64_t keys = recovery_.keys;
   if (!segments_.empty() && segments_.back().size < opts_.segment_size && !dropped_data) {
-    // Append to the newest segment. Safe: recovery cut any torn tail (with
-    // fsync), so the file ends exactly after its last intact record.
-    auto f = env_->NewAppendableFile(segments_.back().path);
+    // Append to the newest segment, at its logical end: right after its last
+    // intact record. Safe: recovery cut any torn tail (with fsync), so what
+    // follows that record is either nothing or zeros of preallocated space
+    // that were never written, which new records overwrite.
+    const SegmentFile& last = segments_.back();
+    auto file_size = env_->GetFileSize(last.path);
+    if (!file_size.ok()) return file_size.status();
+    auto f = env_->NewAppendableFile(last.path, last.size);
     if (!f.ok()) return f.status();
-    if ((*f)->Size() != segments_.back().size) {
-      return Status::IOError("segment " + segments_.back().path + " changed size during open");
-    }
     active_ = std::shared_ptr<WritableFile>(std::move(*f));
-    active_id_ = segments_.back().id;
+    active_id_ = last.id;
+    reserved_ = std::max(*file_size, last.size);
+    if (reserved_ < opts_.segment_size) {
+      // A segment written before preallocation, or trimmed by recovery.
+      Status as = active_->Allocate(opts_.segment_size);
+      if (as.ok()) {
+        reserved_ = opts_.segment_size;
+      } else if (as.IsNoSpace()) {
+        // Open anyway: each write reserves what it needs, or is refused.
+        Log(LogLevel::kWarning, "no room to preallocate the log: " + as.ToString());
+      } else {
+        return as;
+      }
+    }
   } else {
     uint64_t id = std::max(max_segment_id_, segments_.empty() ? 0 : segments_.back().id) + 1;
-    auto f = CreateSegment(id, last_seq_ + 1);
+    reserved_ = opts_.segment_size;
+    auto f = CreateSegment(id, last_seq_ + 1, reserved_);
+    if (f.status().IsNoSpace()) {
+      // Room for the header at least, so that the database opens and serves
+      // reads; each write then reserves what it needs, or is refused.
+      Log(LogLevel::kWarning, "no room to preallocate the log: " + f.status().ToString());
+      reserved_ = wal::kSegmentHeaderSize;
+      f = CreateSegment(id, last_seq_ + 1, reserved_);
+    }
     if (!f.ok()) return f.status();
     active_ = *f;
     active_id_ = id;
@@ -219,9 +242,9 @@ Status DBImpl::StartPhase(bool rewrite) {
     if (!r.ok()) return r.status();
   }
 
-  if (opts_.fsync == FsyncMode::kEverySec) {
-    sync_thread_ = std::thread([this] { SyncThreadMain(); });
-  }
+  // In every mode: besides the everysec syncs, it retries the reservation
+  // while the disk is full.
+  sync_thread_ = std::thread([this] { SyncThreadMain(); });
   if (opts_.auto_compact) {
     compact_thread_ = std::thread([this] { CompactThreadMain(); });
   }
@@ -252,6 +275,13 @@ Status DBImpl::Close() {
     Status cs = active_->Close();
     if (s.ok()) s = cs;
     active_.reset();
+    if (s.ok() && write_error_.ok() && !segments_.empty()) {
+      // Give back the active segment's unused reserved space: a closed
+      // database's files hold exactly its log (the next open reserves again).
+      // Everything is synced, so the trim loses nothing whenever it lands.
+      Status ts = env_->TruncateFile(segments_.back().path, segments_.back().size);
+      if (!ts.ok()) Log(LogLevel::kWarning, "close: trimming the log: " + ts.ToString());
+    }
   }
   ks_.Clear();
   dir_lock_.reset();
@@ -291,12 +321,33 @@ void DBImpl::CloseGroupLocked(bool log_it) {
   cv_.notify_all();
 }
 
-Status DBImpl::AppendLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq) {
+Status DBImpl::AppendLocked(Lock& lk, const WriteBatch& batch, bool more_follows, uint64_t* seq) {
   Status s = CheckWritable();
+  if (s.ok()) {
+    // Room for this record before it touches the index: the encoded ops
+    // take at most the batch's bytes, plus a record frame unless it joins an
+    // open group (whose frame AcceptedEndLocked already counts). An empty
+    // batch adds nothing: closing a group only frames bytes already reserved.
+    const size_t rep = internal::WriteBatchAccess::Rep(batch).size();
+    const bool joins_group = group_open_ && group_owner_ == std::this_thread::get_id();
+    uint64_t need =
+        rep == 0 ? 0 : rep + (joins_group ? 0 : wal::kRecordHeaderSize + wal::kBatchPrefixSize);
+    s = need == 0 ? Status::OK() : ReserveLocked(lk, need);
+  }
   if (!s.ok()) {
-    // The log is refusing writes: a group can never reach it, so drop it
-    // rather than leave other writers waiting on it.
-    if (group_open_ && group_owner_ == std::this_thread::get_id()) CloseGroupLocked(false);
+    if (group_open_ && group_owner_ == std::this_thread::get_id()) {
+      if (s.IsNoSpace() && write_error_.ok() && !closed_) {
+        // Refused for want of space, up front: this batch changed nothing.
+        // The group's earlier ops are applied and their bytes reserved, so
+        // if this batch was to close the group, close it as a record (the
+        // same as for a batch that fails validation below).
+        if (!more_follows) CloseGroupLocked(true);
+      } else {
+        // The log is refusing writes: a group can never reach it, so drop
+        // it rather than leave other writers waiting on it.
+        CloseGroupLocked(false);
+      }
+    }
     return s;
   }
   const bool closes_group = group_open_ && !more_follows;
@@ -399,75 +450,258 @@ Status DBImpl::FlushLocked(Lock& lk, uint64_t target, bool sync) {
     }
     // Become the leader for everything pending right now.
     flushing_ = true;
-    std::string buf;
-    buf.swap(pending_);
-    pending_.swap(spare_);
-    pending_.clear();
-    const uint64_t upto = last_seq_;
-    const bool do_sync = sync || opts_.fsync == FsyncMode::kAlways;
-    std::shared_ptr<WritableFile> file = active_;
-    lk.unlock();
-    Status s;
-    if (!buf.empty()) s = file->Append(buf);
-    if (s.ok() && do_sync) s = file->Sync();
-    lk.lock();
-    if (s.ok()) {
-      written_seq_ = upto;
-      bytes_written_ += buf.size();
-      segments_.back().size += buf.size();
-      if (do_sync) {
-        synced_seq_ = upto;
-        syncs_++;
-        last_sync_ms_ = NowMs();
-      }
-      if (segments_.back().size >= opts_.segment_size) s = RollOverLocked(lk);
+    Status s = WriteOutLocked(lk, sync || opts_.fsync == FsyncMode::kAlways);
+    // Past the segment size (a segment holding a record larger than it):
+    // start the next one. While the disk is full the background thread's
+    // retry does that, not every flush.
+    if (s.ok() && segments_.back().size >= opts_.segment_size && !disk_full_) {
+      Status rs = RollOverLocked(lk, 0);
+      // The records are written either way; without a next segment the
+      // active one goes on, with room reserved for what is accepted.
+      if (rs.IsNoSpace()) EnterDiskFullLocked(rs, 0);
     }
-    if (!s.ok()) {
-      write_error_ = Status(s.IsNoSpace() ? s : Status::IOError(s.message()));
-      Log(LogLevel::kError, "log write failed, refusing writes from now on: " + s.ToString());
-    }
-    buf.clear();
-    spare_.swap(buf);
     flushing_ = false;
     cv_.notify_all();
   }
 }
 
-Result<std::shared_ptr<WritableFile>> DBImpl::CreateSegment(uint64_t id, uint64_t first_seq) {
-  // temp + fsync + rename + fsync(dir): the final name only ever points at a
-  // complete header, so recovery never meets a half-created segment.
-  std::string path = dir_ + "/" + wal::SegmentFileName(id);
+Status DBImpl::WriteOutLocked(Lock& lk, bool do_sync) {
+  std::string buf;
+  buf.swap(pending_);
+  pending_.swap(spare_);
+  pending_.clear();
+  const uint64_t upto = last_seq_;
+  std::shared_ptr<WritableFile> file = active_;
+  inflight_ = buf.size();
+  lk.unlock();
+  Status s;
+  if (!buf.empty()) s = file->Append(buf);
+  if (s.ok() && do_sync) s = file->Sync();
+  lk.lock();
+  inflight_ = 0;
+  if (s.ok()) {
+    written_seq_ = upto;
+    bytes_written_ += buf.size();
+    segments_.back().size += buf.size();
+    if (do_sync) {
+      synced_seq_ = upto;
+      syncs_++;
+      last_sync_ms_ = NowMs();
+    }
+  } else if (write_error_.ok()) {
+    // Sticky whatever the cause, a full disk included: the bytes may be
+    // partly written, and space was reserved, so ENOSPC here means the file
+    // system broke that promise.
+    write_error_ = Status::IOError(s.message());
+    Log(LogLevel::kError, "log write failed, refusing writes from now on: " + s.ToString());
+  }
+  buf.clear();
+  spare_.swap(buf);
+  return s.ok() ? s : write_error_;
+}
+
+Result<std::shared_ptr<WritableFile>> DBImpl::CreateSegment(uint64_t id, uint64_t first_seq,
+                                                            uint64_t reserve) {
+  // temp + preallocate + fdatasync + rename + fsync(dir): the final name only
+  // ever points at a complete header followed by zeros, and the size the
+  // preallocation set is durable with it (fdatasync records a size change),
+  // so recovery never meets a half-created segment.
+  const std::string path = dir_ + "/" + wal::SegmentFileName(id);
+  const std::string tmp = path + ".tmp";
   wal::SegmentHeader h;
   h.kind = wal::kKindLog;
   h.segment_id = id;
   h.first_seq = first_seq;
-  Status s = env_->WriteFileAtomically(path, wal::EncodeSegmentHeader(h));
-  if (!s.ok()) return s;
-  auto f = env_->NewAppendableFile(path);
+  auto created = env_->NewWritableFile(tmp, /*exclusive=*/false);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<WritableFile> out = std::move(*created);
+  Status s = out->Append(wal::EncodeSegmentHeader(h));
+  if (s.ok()) s = out->Allocate(std::max<uint64_t>(reserve, wal::kSegmentHeaderSize));
+  if (s.ok()) s = out->Sync();
+  Status cs = out->Close();
+  if (s.ok()) s = cs;
+  if (s.ok()) s = env_->RenameFile(tmp, path);
+  if (s.ok()) s = env_->SyncDir(dir_);
+  if (!s.ok()) {
+    // Nothing may name a segment we do not use: a later attempt creates the
+    // same id again.
+    (void)env_->RemoveFile(tmp);
+    if (env_->FileExists(path)) (void)env_->RemoveFile(path);
+    return s;
+  }
+  auto f = env_->NewAppendableFile(path, wal::kSegmentHeaderSize);
   if (!f.ok()) return f.status();
   return std::shared_ptr<WritableFile>(std::move(*f));
 }
 
-Status DBImpl::RollOverLocked(Lock& lk) {
+Status DBImpl::RollOverLocked(Lock& lk, uint64_t need) {
+  // Writers wait while this runs (ReserveLocked): what is accepted now is
+  // what the next segment must have room for.
+  rolling_ = true;
   std::shared_ptr<WritableFile> old = active_;
+  const std::string old_path = segments_.back().path;
+  const uint64_t old_size = segments_.back().size;
   const uint64_t id = active_id_ + 1;
   const uint64_t first = written_seq_ + 1;
+  const uint64_t carried = AcceptedEndLocked() - old_size;  // still to be written
+  const uint64_t minimum = wal::kSegmentHeaderSize + carried + need;
+  const uint64_t wanted = std::max<uint64_t>(opts_.segment_size, minimum);
   lk.unlock();
-  // Seal: the old segment is synced before a later one exists, so a power
-  // loss can only ever tear the newest segment, which recovery tolerates.
+  // The order, and why each step is safe:
+  //  1. Sync the old segment: every record in it is durable before a later
+  //     segment exists, so a power loss can only tear the newest one.
+  //  2. Create the next segment, preallocated. If the disk has no room for
+  //     a whole segment, make do with what the accepted bytes need; if not
+  //     even that, keep the old segment (its reservation covers everything
+  //     accepted) and report NoSpace — nothing was lost, nothing is sticky.
+  //  3. Trim the old segment to its logical size (ftruncate + fsync: the
+  //     size changed). Only now, so that a failed step 2 leaves its
+  //     reservation intact. A crash between 2 and 3 leaves a zero tail in a
+  //     sealed segment, which recovery reads as a clean end (recovery.cc says
+  //     why that is safe) and trims.
   Status s = old->Sync();
-  Result<std::shared_ptr<WritableFile>> f =
-      s.ok() ? CreateSegment(id, first) : Result<std::shared_ptr<WritableFile>>(s);
+  Result<std::shared_ptr<WritableFile>> f = Status::IOError("not created");
+  uint64_t reserved = wanted;
+  if (s.ok()) {
+    f = CreateSegment(id, first, wanted);
+    if (f.status().IsNoSpace() && wanted > minimum) {
+      reserved = minimum;
+      f = CreateSegment(id, first, minimum);
+    }
+  }
+  Status ts;
+  if (f.ok()) ts = env_->TruncateFile(old_path, old_size);
   lk.lock();
-  if (!f.ok()) return f.status();
+  rolling_ = false;
+  cv_.notify_all();
+  if (!s.ok() && write_error_.ok()) {
+    write_error_ = Status::IOError("sealing a log segment: " + s.message());
+    Log(LogLevel::kError, "log sync failed, refusing writes from now on: " + s.ToString());
+  }
+  if (!s.ok()) return write_error_;
+  if (!f.ok()) {
+    if (f.status().IsNoSpace()) return f.status();
+    if (write_error_.ok()) {
+      write_error_ = Status::IOError("creating a log segment: " + f.status().message());
+      Log(LogLevel::kError,
+          "log rollover failed, refusing writes from now on: " + f.status().ToString());
+    }
+    return write_error_;
+  }
   synced_seq_ = std::max(synced_seq_, first - 1);
   syncs_++;
   active_ = *f;
   active_id_ = id;
+  reserved_ = reserved;
   segments_.push_back(
       SegmentFile{id, dir_ + "/" + wal::SegmentFileName(id), wal::kSegmentHeaderSize, first});
+  if (!ts.ok() && write_error_.ok()) {
+    // The trim's fsync failed: that file's metadata may not be on disk.
+    write_error_ = Status::IOError("trimming a sealed log segment: " + ts.message());
+    Log(LogLevel::kError, "log trim failed, refusing writes from now on: " + ts.ToString());
+  }
   // The old file closes when the last holder (maybe the syncer) drops it.
-  return Status::OK();
+  return write_error_;
+}
+
+// ------------------------------------------------------------ space reserve
+
+uint64_t DBImpl::AcceptedEndLocked() const {
+  uint64_t end = segments_.empty() ? 0 : segments_.back().size;
+  end += inflight_ + pending_.size();
+  if (group_open_) end += group_ops_.size() + wal::kRecordHeaderSize + wal::kBatchPrefixSize;
+  return end;
+}
+
+Status DBImpl::ReserveLocked(Lock& lk, uint64_t need) {
+  for (;;) {
+    (void)WaitForGroup(lk);
+    Status s = CheckWritable();
+    if (!s.ok()) return s;
+    if (group_open_ && group_owner_ != std::this_thread::get_id()) continue;
+    if (disk_full_) {
+      // Refused up front; the reservation is retried at most once a second.
+      if (std::chrono::steady_clock::now() < space_retry_at_) return space_error_;
+    } else if (!rolling_ && AcceptedEndLocked() + need <= reserved_) {
+      return Status::OK();  // the common case: nothing to do
+    }
+    if (flushing_) {
+      cv_.wait(lk);  // a leader is writing or rolling over; look again after
+      continue;
+    }
+    s = TryMakeRoomLocked(lk, need);
+    if (!s.ok()) return s;
+    // mu_ was released: look again (groups, what others reserved meanwhile).
+  }
+}
+
+Status DBImpl::TryMakeRoomLocked(Lock& lk, uint64_t need) {
+  while (flushing_) cv_.wait(lk);
+  Status s = CheckWritable();
+  if (!s.ok()) return s;
+  flushing_ = true;
+  s = MakeRoomLocked(lk, need);
+  flushing_ = false;
+  cv_.notify_all();
+  if (s.IsNoSpace() && write_error_.ok()) {
+    EnterDiskFullLocked(s, need);
+    return space_error_;
+  }
+  if (s.ok() && disk_full_) {
+    disk_full_ = false;
+    space_error_ = Status::OK();
+    Log(LogLevel::kWarning, "disk space is available again: accepting writes");
+  }
+  return s;
+}
+
+Status DBImpl::MakeRoomLocked(Lock& lk, uint64_t need) {
+  const uint64_t end = AcceptedEndLocked();  // nothing in flight: we hold the token
+  if (end + need <= reserved_) return Status::OK();
+  const uint64_t seg = opts_.segment_size;
+  const bool empty = end <= wal::kSegmentHeaderSize;
+  if (end + need > seg && !empty) {
+    // The segment is full: write what it was reserved for and start the
+    // next one early.
+    Status s = WriteOutLocked(lk, /*sync=*/false);
+    if (!s.ok()) return s;
+    s = RollOverLocked(lk, need);
+    if (!s.ok()) return s;
+    return AcceptedEndLocked() + need <= reserved_ ? Status::OK() : MakeRoomLocked(lk, need);
+  }
+  // Grow the reservation: to the segment size (a segment that got less, e.g.
+  // while the disk was nearly full), or to what a record larger than a
+  // segment needs. If the disk has not that much, what this record needs.
+  std::shared_ptr<WritableFile> file = active_;
+  uint64_t target = std::max(seg, end + need);
+  const uint64_t minimum = end + need;
+  lk.unlock();
+  Status s = file->Allocate(target);
+  if (s.IsNoSpace() && target > minimum) {
+    target = minimum;
+    s = file->Allocate(target);
+  }
+  lk.lock();
+  if (s.ok()) {
+    reserved_ = std::max(reserved_, target);
+  } else if (!s.IsNoSpace() && write_error_.ok()) {
+    write_error_ = Status::IOError(s.message());
+    Log(LogLevel::kError, "log preallocation failed, refusing writes from now on: " + s.ToString());
+  }
+  return s.ok() || s.IsNoSpace() ? s : write_error_;
+}
+
+void DBImpl::EnterDiskFullLocked(const Status& s, uint64_t need) {
+  if (!disk_full_) {
+    Log(LogLevel::kError,
+        "disk full, refusing writes until space is freed (reads go on): " + s.ToString());
+  }
+  disk_full_ = true;
+  space_error_ =
+      Status::NoSpace("no space left for the write-ahead log (" + s.message() +
+                      "); writes are refused until space is freed, then resume on their own");
+  space_need_ = std::max<uint64_t>(need, 1);
+  space_retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
 }
 
 Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& wo) {
@@ -477,7 +711,7 @@ Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& wo) {
   }
   (void)WaitForGroup(lk);
   uint64_t seq;
-  Status s = AppendLocked(batch, false, &seq);
+  Status s = AppendLocked(lk, batch, false, &seq);
   if (!s.ok()) return s;
   return FlushLocked(lk, last_seq_, wo.sync || opts_.fsync == FsyncMode::kAlways);
 }
@@ -498,7 +732,7 @@ Result<uint64_t> DBImpl::WriteDeferred(const WriteBatch& batch, bool more_follow
   Lock lk(mu_);
   (void)WaitForGroup(lk);
   uint64_t seq;
-  Status s = AppendLocked(batch, more_follows, &seq);
+  Status s = AppendLocked(lk, batch, more_follows, &seq);
   if (!s.ok()) return s;
   return seq;
 }
@@ -523,6 +757,14 @@ void DBImpl::SyncThreadMain() {
       if (stop_sync_) return;
     }
     Lock lk(mu_);
+    if (closed_ || !write_error_.ok()) continue;
+    if (disk_full_ && std::chrono::steady_clock::now() >= space_retry_at_) {
+      // Retry the reservation that failed, so that writes resume once space
+      // is freed even if no one tries to write meanwhile. The outcome is
+      // logged and reflected in Stats(); a failure rearms the 1 s timer.
+      (void)TryMakeRoomLocked(lk, space_need_);
+    }
+    if (opts_.fsync != FsyncMode::kEverySec) continue;
     if (closed_ || !write_error_.ok() || synced_seq_ >= written_seq_) continue;
     // Sync what is already written, concurrently with new writes: fdatasync
     // and write on one file are safe together, and the shared_ptr keeps the
@@ -696,6 +938,8 @@ DbStats DBImpl::Stats() {
   st.compacting = compacting_;
   st.last_sync_ms = last_sync_ms_;
   if (!write_error_.ok()) st.write_error = write_error_.ToString();
+  st.disk_full = disk_full_;
+  if (disk_full_) st.disk_full_error = space_error_.ToString();
   st.recovery = recovery_;
   return st;
 }

@@ -17,9 +17,23 @@
 // A failed write or sync is sticky: every later write fails with it. After a
 // failed fsync the kernel may have dropped the dirty pages, so retrying and
 // then reporting success would be a lie (the PostgreSQL fsync lesson).
+//
+// Space is reserved before a write is accepted (the full-disk invariant):
+// the active segment is preallocated, and before a batch touches the index
+// the engine makes sure the segment has room reserved for every byte already
+// accepted plus this record (growing the reservation or rolling over early
+// if not). If the disk cannot give that room, the batch is refused with
+// NoSpace before anything changed, and the engine is "disk full": writes are
+// refused up front, reads go on, and the reservation is retried about once a
+// second (by the background thread, or by a write) until it succeeds, when
+// writes are accepted again. Nothing is sticky about that: no write failed.
+// A write can therefore not fail for want of space once accepted; if one
+// fails anyway (EIO, or ENOSPC on a file system that lied about the
+// reservation), that is the sticky write error above.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -56,7 +70,13 @@ class DBImpl final : public DB {
   // participant with LockForCross, in partition order, while holding the
   // PartitionedDB's cross lock (so no atomic group is open anywhere).
   std::unique_lock<std::mutex> LockForCross() { return std::unique_lock<std::mutex>(mu_); }
-  Status WritableLocked() const { return CheckWritable(); }
+  // Multi-partition parts reserve no space of their own (see the class
+  // comment); they are refused while the disk is full.
+  Status WritableLocked() const {
+    Status s = CheckWritable();
+    if (s.ok() && disk_full_) return space_error_;
+    return s;
+  }
   uint64_t NextSeqLocked() const { return last_seq_ + 1; }
   // Checks a batch as Write would, without applying it.
   Status ValidateBatch(const WriteBatch& batch) const;
@@ -111,16 +131,41 @@ class DBImpl final : public DB {
   // Waits until no other thread's atomic group is open. Requires mu_.
   Status WaitForGroup(Lock& lk);
   // Validates, applies and encodes a batch (see the class comment).
-  Status AppendLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq);
+  Status AppendLocked(Lock& lk, const WriteBatch& batch, bool more_follows, uint64_t* seq);
   Status ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq);
   // Ends the open atomic group; with log_it its ops become one record.
   void CloseGroupLocked(bool log_it);
   // Returns once records up to `target` are written (and synced if asked).
   Status FlushLocked(Lock& lk, uint64_t target, bool sync);
-  // Seals the active segment and starts the next. Requires mu_ and the
-  // flush token (flushing_); releases mu_ during I/O.
-  Status RollOverLocked(Lock& lk);
-  Result<std::shared_ptr<WritableFile>> CreateSegment(uint64_t id, uint64_t first_seq);
+  // Writes pending_ to the active segment (and syncs it if asked); a failure
+  // is sticky (write_error_). Requires mu_ and the flush token (flushing_);
+  // releases mu_ during I/O.
+  Status WriteOutLocked(Lock& lk, bool sync);
+  // Seals the active segment and starts the next, with room reserved for
+  // what is pending plus `need` bytes. Requires mu_ and the flush token;
+  // releases mu_ during I/O. NoSpace (not sticky): the next segment could not
+  // be created, and the active one stays as it was, reservation and all.
+  Status RollOverLocked(Lock& lk, uint64_t need);
+  // Creates segment `id` with `reserve` bytes preallocated (header included).
+  Result<std::shared_ptr<WritableFile>> CreateSegment(uint64_t id, uint64_t first_seq,
+                                                      uint64_t reserve);
+
+  // ---- Space reservation (the full-disk invariant in the class comment).
+  // Bytes accepted for the active segment: written, being written, pending,
+  // and an open group's ops with the frame they will get.
+  uint64_t AcceptedEndLocked() const;
+  // Returns once the active segment has room for `need` more bytes beyond
+  // what is accepted and no other thread's group is open, or with the reason
+  // it cannot (NoSpace: refused up front, the disk-full state). May release
+  // mu_ while it waits or allocates.
+  Status ReserveLocked(Lock& lk, uint64_t need);
+  // Grows the active segment's reservation, or rolls over, so that `need`
+  // more bytes fit. Requires mu_ and the flush token.
+  Status MakeRoomLocked(Lock& lk, uint64_t need);
+  // Takes the flush token and runs MakeRoomLocked, entering or leaving the
+  // disk-full state by the outcome.
+  Status TryMakeRoomLocked(Lock& lk, uint64_t need);
+  void EnterDiskFullLocked(const Status& s, uint64_t need);
   void SyncThreadMain();
   // The automatic compaction policy (Options::auto_compact).
   void CompactThreadMain();
@@ -145,7 +190,17 @@ class DBImpl final : public DB {
   uint64_t written_seq_ = 0;  // newest record written to the OS
   uint64_t synced_seq_ = 0;   // newest record known durable
   bool flushing_ = false;     // a leader is writing, syncing or rolling over
+  bool rolling_ = false;      // a rollover is under way: reservations wait for it
+  uint64_t inflight_ = 0;     // bytes a leader is writing right now
+  uint64_t reserved_ = 0;     // the active segment's reserved size (its file size)
   Status write_error_;        // sticky; see the class comment
+  // The disk-full state (class comment): writes are refused with
+  // space_error_ until a reservation of space_need_ more bytes succeeds,
+  // tried again no earlier than space_retry_at_.
+  bool disk_full_ = false;
+  Status space_error_;
+  uint64_t space_need_ = 0;
+  std::chrono::steady_clock::time_point space_retry_at_;
   bool closed_ = false;
 
   bool group_open_ = false;

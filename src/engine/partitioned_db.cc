@@ -316,6 +316,14 @@ Result<uint64_t> PartitionedDB::WriteDeferred(const WriteBatch& batch, bool more
   if (s.ok()) {
     for (uint32_t i : touched) {
       auto r = parts_[i]->WriteDeferred(parts[i], /*more_follows=*/true);
+      if (r.status().IsNoSpace()) {
+        // Refused up front for want of space (nothing sticky): what the
+        // group applied so far has its space reserved, so it is closed —
+        // logged — below rather than dropped. Parts of this batch already
+        // applied in other partitions stay (a limit: not atomic here).
+        s = r.status();
+        break;
+      }
       if (!r.ok()) {
         // The log is failing; drop the group everywhere (the engine refuses
         // writes from now on, see DBImpl's class comment).
@@ -434,12 +442,23 @@ uint64_t PartitionedDB::Scan(
   if (closed_) return 0;
   // The cursor is (partition cursor) * n + partition: each partition's own
   // cursor keeps its guarantee, and the partitions are walked in turn.
+  // A call that finishes a partition goes on into the next one until it has
+  // seen about `count` keys, so a small keyspace is one call, as in Redis.
   const uint64_t n = parts_.size();
   uint64_t p = cursor % n;
   uint64_t inner = cursor / n;
-  inner = parts_[p]->Scan(db, inner, count, fn);
-  if (inner != 0) return inner * n + p;
-  return p + 1 < n ? p + 1 : 0;
+  if (count == 0) count = 10;
+  size_t seen = 0;
+  auto counted = [&](std::string_view k, std::string_view v, int64_t e) {
+    seen++;
+    fn(k, v, e);
+  };
+  for (;;) {
+    inner = parts_[p]->Scan(db, inner, count - std::min(seen, count - 1), counted);
+    if (inner != 0) return inner * n + p;
+    if (++p == n) return 0;
+    if (seen >= count) return p;
+  }
 }
 
 Result<std::string> PartitionedDB::RandomKey(uint32_t db) {
@@ -523,6 +542,10 @@ DbStats PartitionedDB::Stats() {
     all.compacting = all.compacting || st.compacting;
     all.last_sync_ms = std::max(all.last_sync_ms, st.last_sync_ms);
     if (all.write_error.empty()) all.write_error = st.write_error;
+    // One full partition refuses the writes that reach it: the whole
+    // database is "disk full" for its callers until every partition has room.
+    all.disk_full = all.disk_full || st.disk_full;
+    if (all.disk_full_error.empty()) all.disk_full_error = st.disk_full_error;
     RecoveryReport& r = all.recovery;
     r.segments += st.recovery.segments;
     r.records += st.recovery.records;

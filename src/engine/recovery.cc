@@ -38,12 +38,17 @@ Status SaveTail(Env* env, const std::string& dir, const std::string& path, uint6
   return env->SyncDir(dir);  // the damaged/ entry itself
 }
 
-// Saves then cuts: after this the file ends at `at`, durably.
+// Saves then cuts: after this the file ends at `at`, durably. Only
+// [at, save_end) is saved: past save_end a preallocated file holds nothing
+// but zeros, which are not worth keeping (and on a full disk, copying a
+// segment's worth of them could make start-up fail).
 Status CutAt(Env* env, const std::string& dir, const std::string& path, uint64_t at,
-             uint64_t size) {
+             uint64_t save_end, uint64_t size) {
   if (at >= size) return Status::OK();
-  Status s = SaveTail(env, dir, path, at, size);
-  if (!s.ok()) return s;
+  if (save_end > at) {
+    Status s = SaveTail(env, dir, path, at, save_end);
+    if (!s.ok()) return s;
+  }
   return env->TruncateFile(path, at);  // ftruncate + fsync
 }
 
@@ -395,6 +400,11 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
       uint64_t next = 0;
       bool found = r.FindNextValid(at + 1, &next, &io);
       if (!io.ok()) return io;
+      // The damaged bytes end where the file's zero tail (unwritten
+      // preallocated space) begins, if it has one.
+      const uint64_t data_end = r.DataEnd(&io);
+      if (!io.ok()) return io;
+      const uint64_t damage_end = std::max(at, std::min(seg.size, data_end));
       std::string what = seg.path + " at offset " + std::to_string(at) + ": " + cause;
       // Only unreadable bytes can be a torn write; an intact record with the
       // wrong sequence is something else and never cut silently.
@@ -405,13 +415,13 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
         // is acknowledged only after its record was written whole, so the
         // cut never removes an acknowledged write that reached the OS. Cut it,
         // keeping a copy.
-        uint64_t cut = seg.size - at;
+        uint64_t cut = damage_end - at;
         note(what + " (torn tail, " + std::to_string(cut) + " bytes)", true);
         out->report.torn_tail_bytes += cut;
         log(LogLevel::kWarning, "recovery: " + what + "; cutting a torn tail of " +
                                     std::to_string(cut) + " bytes (saved under damaged/)");
         if (p.modify_files) {
-          Status s = CutAt(p.env, p.dir, seg.path, at, seg.size);
+          Status s = CutAt(p.env, p.dir, seg.path, at, damage_end, seg.size);
           if (!s.ok()) return s;
         }
         seg.size = at;
@@ -429,10 +439,10 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
             "skip-corrupted to drop only the damaged bytes");
       }
       if (p.mode == RecoveryMode::kPointInTime) {
-        out->report.skipped_bytes += seg.size - at;
+        out->report.skipped_bytes += damage_end - at;
         log(LogLevel::kWarning, "recovery: " + what + "; point-in-time recovery cuts the log here");
         if (p.modify_files) {
-          Status s = CutAt(p.env, p.dir, seg.path, at, seg.size);
+          Status s = CutAt(p.env, p.dir, seg.path, at, damage_end, seg.size);
           if (!s.ok()) return s;
         }
         seg.size = at;
@@ -442,20 +452,38 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
         break;
       }
       // kSkipCorrupted
-      uint64_t resume = found ? next : seg.size;
+      uint64_t resume = found ? next : damage_end;
       out->report.skipped_bytes += resume - at;
       log(LogLevel::kWarning,
           "recovery: " + what + "; skipping " + std::to_string(resume - at) + " bytes");
       resync = true;
       if (!found) {
         if (newest && p.modify_files) {
-          Status s = CutAt(p.env, p.dir, seg.path, at, seg.size);
+          Status s = CutAt(p.env, p.dir, seg.path, at, damage_end, seg.size);
           if (!s.ok()) return s;
           seg.size = at;
         }
         break;
       }
       r.Seek(next);
+    }
+    if (r.zero_tail() && r.offset() < seg.size) {
+      // The segment ends in preallocated space never written: its logical
+      // size is where the zeros start, and the newest segment is appended to
+      // from there. A non-newest segment is truncated when it is sealed; it
+      // still has its zeros only if the machine stopped between creating the
+      // next segment and that truncation becoming durable. That is a clean
+      // end too — the seal synced every record before the next segment was
+      // created — and had records been lost here after all, the next
+      // segment's first sequence would not continue this one's last and
+      // replay would stop at it (the sequence check above). Finish the seal.
+      seg.size = r.offset();
+      if (!newest && p.modify_files) {
+        Status s = p.env->TruncateFile(seg.path, seg.size);
+        if (!s.ok()) return s;
+        log(LogLevel::kInfo,
+            "recovery: " + seg.path + " was sealed but not yet trimmed; trimmed its unused space");
+      }
     }
     if (base_loaded && !newest && superseded_records > 0 && out->report.records == records_before) {
       // Wholly covered by the base image: finish the deletion compaction

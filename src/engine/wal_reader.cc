@@ -60,6 +60,15 @@ SegmentReader::Outcome SegmentReader::Next(Record* rec, Status* io_error) {
   }
   ParseStatus ps = ParseRecord(data, rec);
   if (ps != ParseStatus::kOk) {
+    // Nothing but zeros from here to the end of the file: preallocated space
+    // that was never written (or whose unsynced writes a power loss turned
+    // back into zeros). That is where the log ends, not damage.
+    uint64_t end = DataEnd(io_error);
+    if (!io_error->ok()) return Outcome::kDamage;
+    if (offset_ >= end) {
+      zero_tail_ = true;
+      return Outcome::kEnd;
+    }
     damage_ = ps;
     return Outcome::kDamage;
   }
@@ -67,8 +76,37 @@ SegmentReader::Outcome SegmentReader::Next(Record* rec, Status* io_error) {
   return Outcome::kRecord;
 }
 
+uint64_t SegmentReader::DataEnd(Status* io_error) {
+  if (data_end_ != UINT64_MAX) return data_end_;
+  // Scan backwards in chunks: a segment without preallocated space ends in
+  // a record's bytes, so this usually reads one chunk.
+  constexpr uint64_t kBack = 1 << 20;
+  std::string chunk;
+  uint64_t end = size_;
+  while (end > 0) {
+    uint64_t from = end > kBack ? end - kBack : 0;
+    chunk.resize(end - from);
+    std::string_view got;
+    *io_error = file_->Read(from, chunk.size(), chunk.data(), &got);
+    if (!io_error->ok()) return size_;
+    size_t n = got.size();
+    while (n > 0 && got[n - 1] == 0) n--;
+    if (n > 0) {
+      data_end_ = from + n;
+      return data_end_;
+    }
+    end = from;
+  }
+  data_end_ = 0;
+  return data_end_;
+}
+
 bool SegmentReader::FindNextValid(uint64_t from, uint64_t* found, Status* io_error) {
-  for (uint64_t p = from; p + kRecordHeaderSize <= size_; p++) {
+  // A record cannot start in the zero tail, so don't search it (a 64 MiB
+  // preallocated segment would take seconds to scan byte by byte).
+  const uint64_t limit = DataEnd(io_error);
+  if (!io_error->ok()) return false;
+  for (uint64_t p = from; p < limit && p + kRecordHeaderSize <= size_; p++) {
     std::string_view head;
     *io_error = Window(p, kRecordHeaderSize, &head);
     if (!io_error->ok()) return false;

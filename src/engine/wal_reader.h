@@ -1,6 +1,11 @@
 // SegmentReader: reads one segment file record by record, and tells a clean
 // end of file from damage (with the offset and cause). It only reads; what a
 // damage means (torn tail or corruption) is recovery's decision.
+//
+// A clean end is either the end of the file or, for a preallocated segment,
+// a run of zero bytes from a record boundary to the end of the file: space
+// reserved but never written. Any non-zero byte after the last record makes
+// it damage instead (wal_format.md).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +30,12 @@ class SegmentReader {
   // Offset of the record Next() will read, or of the damage it reported.
   uint64_t offset() const { return offset_; }
   ParseStatus damage() const { return damage_; }
+  // After kEnd: true if the file ended in unwritten (zero) preallocated
+  // space, which starts at offset().
+  bool zero_tail() const { return zero_tail_; }
+  // Offset just past the file's last non-zero byte: no record can start at
+  // or after it (a valid record's type byte, at offset 12, is never zero).
+  uint64_t DataEnd(Status* io_error);
 
   // kRecord: *rec is valid until the next call. kDamage: offset() and
   // damage() describe it; the reader stays at the damaged offset.
@@ -48,6 +59,8 @@ class SegmentReader {
   SegmentHeader header_;
   uint64_t offset_ = 0;
   ParseStatus damage_ = ParseStatus::kOk;
+  bool zero_tail_ = false;
+  uint64_t data_end_ = UINT64_MAX;  // computed on first use
   std::string buf_;
   uint64_t buf_off_ = 0;
 };

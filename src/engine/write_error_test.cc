@@ -42,21 +42,7 @@ TEST_F(WriteErrorTest, FailedSyncIsStickyAndNeverReportedAsSuccess) {
   EXPECT_NE((*db)->Stats().write_error, "");
 }
 
-TEST_F(WriteErrorTest, FullDiskIsReportedAsNoSpaceAndLosesNothingAcknowledged) {
-  {
-    auto db = DB::Open(dir.path(), Opts(FsyncMode::kNo));
-    ASSERT_TRUE(db.ok());
-    ASSERT_OK((*db)->Put("acked", "yes"));
-    env.no_space = true;
-    Status s = (*db)->Put("refused", "no");
-    EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
-    env.no_space = false;
-  }
-  auto db = DB::Open(dir.path(), Opts(FsyncMode::kNo));
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  EXPECT_EQ(*(*db)->Get("acked"), "yes");
-  EXPECT_TRUE((*db)->Get("refused").status().IsNotFound());
-}
+// A full disk is not a write error: see disk_full_test.cc.
 
 TEST_F(WriteErrorTest, DeferredWritesSeeTheErrorAtFlush) {
   auto db = DB::Open(dir.path(), Opts(FsyncMode::kEverySec));

@@ -4,10 +4,19 @@
 // file's last successful Sync is dropped (or, "torn", only a random part of
 // it survives), as a machine losing its page cache would. It forwards
 // everything else to the wrapped Env.
+//
+// Preallocation is modelled as ext4 behaves: a file's size as of its last
+// Sync survives a cut (Allocate extends it), and appended bytes inside that
+// size that were not synced read back as zeros (the unwritten extents) —
+// torn: a random prefix of them survives, zeros after it. A full disk
+// (no_space) fails Allocate and any append past the file's reserved size;
+// appends into reserved space still succeed, as on a real file system.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,7 +34,8 @@ class FaultEnv : public Env {
   // Each knob fails every matching call while set.
   std::atomic<bool> fail_append{false};
   std::atomic<bool> fail_sync{false};
-  std::atomic<bool> no_space{false};  // appends fail with ENOSPC
+  std::atomic<bool> no_space{false};  // Allocate and appends past it fail with ENOSPC
+  std::atomic<int> allocates{0};
   std::atomic<int> appends{0};
   std::atomic<int> syncs{0};
 
@@ -38,14 +48,22 @@ class FaultEnv : public Env {
     std::lock_guard<std::mutex> g(mu_);
     powered_off_ = true;
     std::mt19937_64 rng(seed);
-    for (auto& [path, synced] : synced_) {
+    for (auto& [path, st] : files_) {
       std::error_code ec;
       uint64_t size = std::filesystem::file_size(path, ec);
-      if (ec || size <= synced) continue;
-      uint64_t keep = synced + (torn ? rng() % (size - synced + 1) : 0);
-      std::filesystem::resize_file(path, keep, ec);
+      if (ec) continue;
+      // Bytes appended but not synced: [synced_data, written). Without
+      // preallocation they lie past the durable size and are cut off; inside
+      // a preallocated (durable) size they become zeros.
+      uint64_t written = std::max(st.written, st.synced_data);
+      uint64_t keep = st.synced_data;
+      if (torn && written > keep) keep += rng() % (written - keep + 1);
+      uint64_t new_size = std::min(size, std::max(st.synced_size, keep));
+      uint64_t zero_end = std::min(written, new_size);
+      if (zero_end > keep) ZeroRange(path, keep, zero_end - keep);
+      if (new_size != size) std::filesystem::resize_file(path, new_size, ec);
     }
-    synced_.clear();
+    files_.clear();
     locks_.clear();
   }
   void PowerOn() {
@@ -58,15 +76,19 @@ class FaultEnv : public Env {
     if (Off()) return Status::IOError("powered off");
     auto f = base_->NewWritableFile(path, exclusive);
     if (!f.ok()) return f.status();
-    Track(path, 0);
-    return Wrap(path, std::move(*f));
+    Track(path, 0, 0);
+    return Wrap(path, std::move(*f), 0);
   }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path,
+                                                          uint64_t offset) override {
     if (Off()) return Status::IOError("powered off");
-    auto f = base_->NewAppendableFile(path);
+    auto f = base_->NewAppendableFile(path, offset);
     if (!f.ok()) return f.status();
-    Track(path, (*f)->Size());  // what exists already is taken as durable
-    return Wrap(path, std::move(*f));
+    // What exists already is taken as durable.
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(path, ec);
+    Track(path, (*f)->Size(), ec ? (*f)->Size() : size);
+    return Wrap(path, std::move(*f), ec ? 0 : size);
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
     return base_->NewRandomAccessFile(p);
@@ -76,10 +98,10 @@ class FaultEnv : public Env {
     Status st = base_->RenameFile(a, b);
     if (st.ok()) {
       std::lock_guard<std::mutex> g(mu_);
-      auto it = synced_.find(a);
-      if (it != synced_.end()) {
-        synced_[b] = it->second;
-        synced_.erase(it);
+      auto it = files_.find(a);
+      if (it != files_.end()) {
+        files_[b] = it->second;
+        files_.erase(it);
       }
     }
     return st;
@@ -88,7 +110,7 @@ class FaultEnv : public Env {
   Status TruncateFile(const std::string& p, uint64_t n) override {
     if (Off()) return Status::IOError("powered off");
     Status st = base_->TruncateFile(p, n);
-    if (st.ok()) Track(p, n);
+    if (st.ok()) Track(p, n, n);
     return st;
   }
   Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
@@ -115,13 +137,42 @@ class FaultEnv : public Env {
     std::lock_guard<std::mutex> g(mu_);
     return powered_off_;
   }
-  void Track(const std::string& path, uint64_t synced) {
+  // What a power cut leaves of a file (see PowerCut).
+  struct FileState {
+    uint64_t synced_data = 0;  // logical end at the last sync: durable bytes
+    uint64_t synced_size = 0;  // the file's size at the last sync (preallocation included)
+    uint64_t written = 0;      // logical end now
+  };
+  void Track(const std::string& path, uint64_t data, uint64_t size) {
     std::lock_guard<std::mutex> g(mu_);
-    synced_[path] = synced;
+    files_[path] = FileState{data, size, data};
   }
-  void Synced(const std::string& path, uint64_t size) {
+  void Wrote(const std::string& path, uint64_t end) {
     std::lock_guard<std::mutex> g(mu_);
-    if (!powered_off_) synced_[path] = size;
+    if (powered_off_) return;
+    FileState& st = files_[path];
+    st.written = std::max(st.written, end);
+  }
+  void Synced(const std::string& path, uint64_t data) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (powered_off_) return;
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(path, ec);
+    FileState& st = files_[path];
+    st.synced_data = data;
+    st.written = std::max(st.written, data);
+    if (!ec) st.synced_size = size;
+  }
+  static void ZeroRange(const std::string& path, uint64_t off, uint64_t len) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    if (!f) return;
+    f.seekp(std::streamoff(off));
+    std::string zeros(size_t(std::min<uint64_t>(len, 1 << 20)), '\0');
+    while (len > 0) {
+      size_t n = size_t(std::min<uint64_t>(len, zeros.size()));
+      f.write(zeros.data(), std::streamsize(n));
+      len -= n;
+    }
   }
 
   class LockHandle : public FileLock {
@@ -142,14 +193,29 @@ class FaultEnv : public Env {
 
   class File : public WritableFile {
    public:
-    File(FaultEnv* env, std::string path, std::unique_ptr<WritableFile> f)
-        : env_(env), path_(std::move(path)), f_(std::move(f)) {}
+    File(FaultEnv* env, std::string path, std::unique_ptr<WritableFile> f, uint64_t allocated)
+        : env_(env), path_(std::move(path)), f_(std::move(f)), allocated_(allocated) {}
     Status Append(std::string_view data) override {
       if (env_->Off()) return Status::IOError("powered off");
       env_->appends++;
-      if (env_->no_space) return Status::NoSpace("injected: write: No space left on device");
+      // Space reserved by Allocate is the file's own: a full disk only
+      // fails writes that grow the file.
+      if (env_->no_space && f_->Size() + data.size() > allocated_) {
+        return Status::NoSpace("injected: write: No space left on device");
+      }
       if (env_->fail_append) return Status::IOError("injected: write: Input/output error");
-      return f_->Append(data);
+      Status st = f_->Append(data);
+      if (st.ok()) env_->Wrote(path_, f_->Size());
+      return st;
+    }
+    Status Allocate(uint64_t len) override {
+      if (env_->Off()) return Status::IOError("powered off");
+      env_->allocates++;
+      if (len <= allocated_) return Status::OK();
+      if (env_->no_space) return Status::NoSpace("injected: fallocate: No space left on device");
+      Status st = f_->Allocate(len);
+      if (st.ok()) allocated_ = len;
+      return st;
     }
     Status Sync() override {
       if (env_->Off()) return Status::IOError("powered off");
@@ -166,14 +232,16 @@ class FaultEnv : public Env {
     FaultEnv* env_;
     std::string path_;
     std::unique_ptr<WritableFile> f_;
+    uint64_t allocated_;  // the file's size: appends below it need no new space
   };
-  std::unique_ptr<WritableFile> Wrap(const std::string& path, std::unique_ptr<WritableFile> f) {
-    return std::make_unique<File>(this, path, std::move(f));
+  std::unique_ptr<WritableFile> Wrap(const std::string& path, std::unique_ptr<WritableFile> f,
+                                     uint64_t allocated) {
+    return std::make_unique<File>(this, path, std::move(f), allocated);
   }
   Env* base_;
   std::mutex mu_;
   bool powered_off_ = false;                // guarded by mu_
-  std::map<std::string, uint64_t> synced_;  // path -> bytes known durable
+  std::map<std::string, FileState> files_;  // path -> what a power cut leaves
   std::map<std::string, std::shared_ptr<FileLock>> locks_;
 };
 

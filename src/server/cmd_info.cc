@@ -186,8 +186,12 @@ void InfoPersistence(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field(
       "aof_last_bgrewrite_status",
       s.last_compaction_status() == "ok" || s.last_compaction_status() == "none" ? "ok" : "err");
-  bool write_ok = s.write_error().empty() && st.write_error.empty();
+  // "err" while writes are refused: after a write error (until restart), or
+  // while the disk is full (until space is freed; walnut_disk_full).
+  bool write_ok = s.write_error().empty() && st.write_error.empty() && !st.disk_full;
   b.Field("aof_last_write_status", write_ok ? "ok" : "err");
+  b.Field("walnut_disk_full", st.disk_full ? 1 : 0);
+  b.Field("walnut_disk_full_error", st.disk_full_error);
   b.Field("aof_current_size", st.log_bytes);
   b.Field("aof_fsync", FsyncModeName(s.config().fsync));
 }

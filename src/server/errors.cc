@@ -55,6 +55,7 @@ std::string StatusToError(const walnut::Status& s) {
     case walnut::Status::Code::kInvalidArgument:
       return "ERR " + s.message();
     case walnut::Status::Code::kNoSpace:
+      return std::string(kErrDiskFullPrefix) + s.message();
     case walnut::Status::Code::kIOError:
       return std::string(kErrWritesRefusedPrefix) + s.ToString();
     default:

@@ -69,6 +69,13 @@ inline constexpr std::string_view kErrNotAllowedInMulti =
 inline constexpr std::string_view kErrWritesRefusedPrefix =
     "MISCONF Errors writing to the write-ahead log; writes are refused until the server is "
     "restarted: ";
+// Sent while the disk has no room for the log: the write was refused before
+// it changed anything, and writes resume on their own once space is freed
+// (the engine retries about once a second). MISCONF, as Redis answers when
+// it cannot persist, so clients treat both alike.
+inline constexpr std::string_view kErrDiskFullPrefix =
+    "MISCONF The disk is full: writes are refused (nothing was changed; reads go on) and resume "
+    "automatically once space is freed: ";
 
 // "ERR wrong number of arguments for 'get' command" (name as registered,
 // i.e. lower case; "client|setname" for a subcommand, as Redis 7 prints).
@@ -81,8 +88,8 @@ std::string UnknownSubcommandError(std::string_view container, std::string_view 
 // "ERR invalid expire time in 'set' command".
 std::string InvalidExpireError(std::string_view command);
 // The reply for an engine error: kInvalidArgument -> "ERR <message>",
-// kNoSpace/kIOError while writing -> the MISCONF text above, others ->
-// "ERR <Status::ToString()>".
+// kIOError while writing -> kErrWritesRefusedPrefix, kNoSpace ->
+// kErrDiskFullPrefix, others -> "ERR <Status::ToString()>".
 std::string StatusToError(const walnut::Status& s);
 
 }  // namespace walnut::server

@@ -52,6 +52,9 @@ TEST(Errors, StatusToError) {
   EXPECT_NE(io.find("disk gone"), std::string::npos) << io;
   std::string full = StatusToError(walnut::Status::NoSpace("ENOSPC"));
   EXPECT_EQ(full.rfind("MISCONF ", 0), 0u) << full;
+  // A full disk is not sticky, and the client is told so.
+  EXPECT_NE(full.find("resume automatically once space is freed"), std::string::npos) << full;
+  EXPECT_EQ(full.find("restarted"), std::string::npos) << full;
   EXPECT_EQ(StatusToError(walnut::Status::Closed()), "ERR Closed: database is closed");
 }
 

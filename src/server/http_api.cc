@@ -481,7 +481,7 @@ void HttpApi::RegisterRoutes() {
         // A refused-writes state still answers 200: the server is up and
         // serving reads; "status" and "write_error" say what is wrong.
         json body{{"success", "true"},
-                  {"status", st.write_error.empty() ? "ok" : "degraded"},
+                  {"status", st.write_error.empty() && !st.disk_full ? "ok" : "degraded"},
                   {"fsync", FsyncName(db->options().fsync)},
                   {"keys", keys},
                   {"log_bytes", st.log_bytes},
@@ -489,6 +489,7 @@ void HttpApi::RegisterRoutes() {
                   {"synced_seq", st.synced_seq},
                   {"uptime_seconds", uptime}};
         if (!st.write_error.empty()) body["write_error"] = st.write_error;
+        if (st.disk_full) body["disk_full"] = st.disk_full_error;
         SendJson(res, 200, body);
       };
     }

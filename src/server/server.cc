@@ -287,13 +287,13 @@ void Server::Kill(Client* c) {
 void Server::Touch(Client& c) {
   if (c.touched) return;
   c.touched = true;
-  touched_.push_back(c.id);
+  touched_.push_back(&c);
 }
 
 void Server::MarkReady(Client& c) {
   if (c.pending_input) return;
   c.pending_input = true;
-  ready_.push_back(c.id);
+  ready_.push_back(&c);
 }
 
 void Server::Accept(int index) {
@@ -539,6 +539,9 @@ void Server::UpdateInterest(Client& c) {
 void Server::CloseClient(Client& c) {
   spdlog::debug("closing client id={} addr={}", c.id, c.addr);
   watches_.UnwatchAll(&c);
+  // ready_ and touched_ hold pointers: none may outlive the client.
+  if (c.pending_input) std::erase(ready_, &c);
+  if (c.touched) std::erase(touched_, &c);
   epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);
   if (c.tls) {
     // Plain-text clients on the TLS port, untrusted certificates, and
@@ -574,9 +577,7 @@ void Server::FlushAndHandleFailure() {
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
           .count());
   if (s.ok()) {
-    for (uint64_t id : touched_) {
-      if (Client* c = FindClient(id)) c->wrote_this_iteration = false;
-    }
+    for (Client* c : touched_) c->wrote_this_iteration = false;
     return;
   }
   // The writes of this iteration may not be in the log: their clients must
@@ -631,7 +632,7 @@ void Server::Cron(int64_t now_mono) {
 
 walnut::Status Server::Run() {
   std::vector<epoll_event> events(512);
-  std::vector<uint64_t> ready, touched;
+  std::vector<Client*> ready, touched;
   std::vector<Client*> to_close;
   next_cron_ms_ = MonoMs() + kCronIntervalMs;
   while (!shutdown_requested_) {
@@ -674,11 +675,9 @@ walnut::Status Server::Run() {
       // back its capacity: no allocation per iteration.
       ready.clear();
       ready.swap(ready_);
-      for (uint64_t id : ready) {
-        if (Client* c = FindClient(id)) {
-          ProcessInput(*c);
-          Touch(*c);
-        }
+      for (Client* c : ready) {
+        ProcessInput(*c);
+        Touch(*c);
       }
       Cron(MonoMs());
     }
@@ -687,9 +686,7 @@ walnut::Status Server::Run() {
     to_close.clear();
     touched.clear();
     touched.swap(touched_);
-    for (uint64_t id : touched) {
-      Client* c = FindClient(id);
-      if (c == nullptr) continue;
+    for (Client* c : touched) {
       c->touched = false;
       if (c->pending_output() > 0) SendTo(*c);
       if (c->close_now || (c->close_after_reply && c->pending_output() == 0)) {

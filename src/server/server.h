@@ -193,8 +193,10 @@ class Server {
   std::vector<int> listen_ports_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;
-  std::vector<uint64_t> ready_;     // clients whose input must be processed this iteration
-  std::vector<uint64_t> touched_;   // clients that may need sending or closing this iteration
+  // Pointers, not ids, so the loop needs no lookup per client and turn: a
+  // client is destroyed only by CloseClient, which takes it out of both.
+  std::vector<Client*> ready_;      // clients whose input must be processed this iteration
+  std::vector<Client*> touched_;    // clients that may need sending or closing this iteration
   char read_buf_[kReadBufferSize];  // shared by all reads (one thread)
   bool wrote_this_iteration_ = false;
   std::string write_error_;

@@ -203,6 +203,24 @@ Status PartitionedDB::Close() {
 
 // -------------------------------------------------------------------- writes
 
+Status PartitionedDB::Note(Status s) {
+  if (s.IsIOError()) {
+    std::lock_guard<std::mutex> g(failed_mu_);
+    if (!failed_) {
+      failed_status_ = s;
+      failed_ = true;
+    }
+  }
+  return s;
+}
+
+Status PartitionedDB::Healthy() {
+  if (closed_) return Status::Closed();
+  if (!failed_) return Status::OK();
+  std::lock_guard<std::mutex> g(failed_mu_);
+  return failed_status_;
+}
+
 Status PartitionedDB::Split(const WriteBatch& batch, std::vector<WriteBatch>* parts,
                             std::vector<uint32_t>* touched) const {
   const uint32_t n = uint32_t(parts_.size());
@@ -255,7 +273,7 @@ Status PartitionedDB::AppendCross(std::vector<WriteBatch>& parts,
 }
 
 Status PartitionedDB::Write(const WriteBatch& batch, const WriteOptions& wo) {
-  if (closed_) return Status::Closed();
+  if (Status h = Healthy(); !h.ok()) return h;
   if (group_owner_.load() == std::this_thread::get_id()) {
     return Status::InvalidArgument("Write called while this thread has an atomic group open");
   }
@@ -264,7 +282,7 @@ Status PartitionedDB::Write(const WriteBatch& batch, const WriteOptions& wo) {
   Status s = Split(batch, &parts, &touched);
   if (!s.ok()) return s;
   if (touched.empty()) return Status::OK();
-  if (touched.size() == 1) return parts_[touched[0]]->Write(parts[touched[0]], wo);
+  if (touched.size() == 1) return Note(parts_[touched[0]]->Write(parts[touched[0]], wo));
   {
     std::lock_guard<std::mutex> g(cross_mu_);
     uint64_t txn;
@@ -272,29 +290,33 @@ Status PartitionedDB::Write(const WriteBatch& batch, const WriteOptions& wo) {
     if (!s.ok()) return s;
   }
   // Acknowledged only once every part is written (and synced if asked).
-  return FlushParts(touched, wo.sync || opts_.fsync == FsyncMode::kAlways);
+  return Note(FlushParts(touched, wo.sync || opts_.fsync == FsyncMode::kAlways));
 }
 
 Status PartitionedDB::Put(std::string_view key, std::string_view value, const WriteOptions& wo) {
-  if (closed_) return Status::Closed();
-  return parts_[PartitionOf(key)]->Put(key, value, wo);
+  if (Status h = Healthy(); !h.ok()) return h;
+  return Note(parts_[PartitionOf(key)]->Put(key, value, wo));
 }
 
 Status PartitionedDB::Delete(std::string_view key, const WriteOptions& wo) {
-  if (closed_) return Status::Closed();
-  return parts_[PartitionOf(key)]->Delete(key, wo);
+  if (Status h = Healthy(); !h.ok()) return h;
+  return Note(parts_[PartitionOf(key)]->Delete(key, wo));
 }
 
 Result<uint64_t> PartitionedDB::WriteDeferred(const WriteBatch& batch, bool more_follows) {
-  if (closed_) return Status::Closed();
   const bool mine = group_owner_.load() == std::this_thread::get_id();
+  if (Status h = Healthy(); !h.ok() && !mine) return h;
   std::vector<WriteBatch> parts;
   std::vector<uint32_t> touched;
   Status s = Split(batch, &parts, &touched);
   if (!mine && !more_follows) {
     if (!s.ok()) return s;
     if (touched.empty()) return uint64_t(0);
-    if (touched.size() == 1) return parts_[touched[0]]->WriteDeferred(parts[touched[0]], false);
+    if (touched.size() == 1) {
+      auto r = parts_[touched[0]]->WriteDeferred(parts[touched[0]], false);
+      if (!r.ok()) return Note(r.status());
+      return r;
+    }
     std::lock_guard<std::mutex> g(cross_mu_);
     uint64_t txn;
     s = AppendCross(parts, touched, &txn);
@@ -392,12 +414,12 @@ Status PartitionedDB::FlushLog(bool sync) {
   for (uint32_t i = 0; i < parts_.size(); i++) {
     if (parts_[i]->NeedsFlush(sync)) which.push_back(i);
   }
-  return FlushParts(which, sync);
+  return Note(FlushParts(which, sync));
 }
 
 Status PartitionedDB::Sync() {
   if (closed_) return Status::Closed();
-  return SyncAll();
+  return Note(SyncAll());
 }
 
 Status PartitionedDB::SyncAll() {
@@ -542,6 +564,7 @@ DbStats PartitionedDB::Stats() {
     all.compacting = all.compacting || st.compacting;
     all.last_sync_ms = std::max(all.last_sync_ms, st.last_sync_ms);
     if (all.write_error.empty()) all.write_error = st.write_error;
+    if (all.write_error.empty() && failed_) all.write_error = Healthy().ToString();
     // One full partition refuses the writes that reach it: the whole
     // database is "disk full" for its callers until every partition has room.
     all.disk_full = all.disk_full || st.disk_full;

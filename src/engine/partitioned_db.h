@@ -99,6 +99,11 @@ class PartitionedDB final : public DB {
   // Flushes the given partitions, in parallel when they must sync.
   Status FlushParts(const std::vector<uint32_t>& which, bool sync);
   Status SyncAll();
+  // A failed write or sync in one partition stops writes in all of them: the
+  // directory's log as a whole is unhealthy (DBImpl's class comment says why
+  // this is sticky). Returns s, after noting it.
+  Status Note(Status s);
+  Status Healthy();
 
   const std::string dir_;
   const Options opts_;
@@ -115,6 +120,10 @@ class PartitionedDB final : public DB {
   std::atomic<std::thread::id> group_owner_{};
   std::vector<char> group_touched_;  // per partition, guarded by cross_mu_
   std::atomic<uint64_t> next_txn_{1};
+
+  std::atomic<bool> failed_{false};
+  std::mutex failed_mu_;
+  Status failed_status_;  // guarded by failed_mu_
 
   std::mutex rng_mu_;
   std::mt19937_64 rng_{0x9a27};

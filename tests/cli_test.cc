@@ -369,9 +369,11 @@ TEST_F(CliClientTest, OneShotCommand) {
 
 // ---- check
 
+// The newest segment of the directory, or of its last partition when it is
+// partitioned (docs/partitions.md).
 std::string NewestSegment(const std::string& dir) {
   std::string best;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     std::string name = e.path().filename().string();
     if (name.rfind("wal-", 0) == 0 && e.path().string() > best) best = e.path().string();
   }

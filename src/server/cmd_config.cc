@@ -50,6 +50,10 @@ const std::vector<Param>& Params() {
       {"recovery", false,
        [](const ServerConfig& c) { return std::string(RecoveryModeName(c.recovery)); }},
       {"segment-size", false, [](const ServerConfig& c) { return std::to_string(c.segment_size); }},
+      {"partitions", false,
+       [](const ServerConfig& c) {
+         return c.partitions ? std::to_string(c.partitions) : std::string("auto");
+       }},
       {"auto-compact", false,
        [](const ServerConfig& c) { return std::string(c.auto_compact ? "yes" : "no"); }},
       {"compact-min-log-bytes", false,

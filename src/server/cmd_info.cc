@@ -273,6 +273,12 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_dir", s.config().dir);
   b.Field("walnut_fsync", FsyncModeName(s.config().fsync));
   b.Field("walnut_recovery_mode", RecoveryModeName(s.config().recovery));
+  b.Field("walnut_partitions", uint64_t{st.partitions});
+  // The automatic compaction policy's thresholds (Options::auto_compact).
+  b.Field("walnut_auto_compact", s.config().auto_compact ? "yes" : "no");
+  b.Field("walnut_compact_min_log_bytes", s.config().compact_min_log_bytes);
+  b.Field("walnut_compact_garbage_ratio", s.config().compact_garbage_ratio);
+  b.Field("walnut_compact_rate_bytes_per_sec", s.config().compact_rate_bytes_per_sec);
   b.Field("walnut_log_bytes", st.log_bytes);
   b.Field("walnut_segments", st.segments);
   b.Field("walnut_live_bytes", st.live_bytes);

@@ -64,6 +64,9 @@ int ParseFlags(int argc, char** argv, ServerConfig* config) {
       {"log-level", "debug | info | warning | error (default info)"},
       {"log-file", "log to this file instead of stderr"},
       {"recovery", "strict | point-in-time | skip-corrupted (default strict)"},
+      {"partitions",
+       "auto | N: independent logs split by key hash, recovered in parallel "
+       "(default auto: the directory's count, or one per core when new)"},
       {"segment-size", "log segment size in bytes, units k/kb/m/mb/g/gb allowed (default 64mb)"},
       {"pidfile", "write the process id to this file"},
       {"auto-compact", "yes | no: compact the log automatically (default yes)"},
@@ -181,6 +184,7 @@ int main(int argc, char** argv) {
   options.fsync = config.fsync;
   options.recovery = config.recovery;
   options.segment_size = config.segment_size;
+  options.partitions = config.partitions;
   options.num_databases = config.databases;
   options.auto_compact = config.auto_compact;
   options.compact_min_log_bytes = config.compact_min_log_bytes;

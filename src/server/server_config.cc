@@ -238,6 +238,15 @@ walnut::Status ApplyDirective(const std::string& raw_name, const std::vector<std
     if (!ParseRecoveryMode(v[0], &c->recovery)) {
       return Bad(name, "must be strict, point-in-time or skip-corrupted");
     }
+  } else if (name == "partitions") {
+    if (auto s = one(); !s.ok()) return s;
+    if (v[0] == "auto") {
+      c->partitions = 0;
+    } else {
+      walnut::Status s = IntInRange(name, v, 1, 256, &x);
+      if (!s.ok()) return Bad(name, "must be auto or a number from 1 to 256");
+      c->partitions = static_cast<uint32_t>(x);
+    }
   } else if (name == "segment-size") {
     walnut::Status s = IntInRange(name, v, 4096, 1ll << 40, &x);
     if (!s.ok()) return s;

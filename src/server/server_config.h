@@ -36,6 +36,9 @@ struct ServerConfig {
   walnut::FsyncMode fsync = walnut::FsyncMode::kEverySec;
   walnut::RecoveryMode recovery = walnut::RecoveryMode::kStrict;
   uint64_t segment_size = 64ull << 20;
+  // Independent logs, split by key hash (Options::partitions); 0 = auto: what
+  // the directory has, or one per core for a new one.
+  uint32_t partitions = 0;
   // The engine's automatic compaction (Options::auto_compact and friends).
   bool auto_compact = true;
   uint64_t compact_min_log_bytes = 16ull << 20;

@@ -42,6 +42,13 @@ TEST(ServerConfig, DirectivesAndAliases) {
   EXPECT_EQ(c.bind, (std::vector<std::string>{"127.0.0.1", "::1"}));
   ASSERT_TRUE(ApplyDirective("segment-size", {"1mb"}, &c).ok());
   EXPECT_EQ(c.segment_size, 1u << 20);
+  EXPECT_EQ(c.partitions, 0u);  // auto
+  ASSERT_TRUE(ApplyDirective("partitions", {"4"}, &c).ok());
+  EXPECT_EQ(c.partitions, 4u);
+  ASSERT_TRUE(ApplyDirective("partitions", {"auto"}, &c).ok());
+  EXPECT_EQ(c.partitions, 0u);
+  EXPECT_FALSE(ApplyDirective("partitions", {"0"}, &c).ok());
+  EXPECT_FALSE(ApplyDirective("partitions", {"257"}, &c).ok());
   ASSERT_TRUE(ApplyDirective("recovery", {"point-in-time"}, &c).ok());
   EXPECT_EQ(c.recovery, walnut::RecoveryMode::kPointInTime);
   ASSERT_TRUE(ApplyDirective("auto-compact", {"no"}, &c).ok());

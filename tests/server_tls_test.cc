@@ -1,4 +1,5 @@
-// Black-box tests of TLS on --tls-port, driven with `redis-cli --tls`.
+// Black-box tests of TLS on --tls-port, driven with `redis-cli --tls` and
+// `walnut --tls`.
 //
 // The suite makes its own throw-away PKI with the `openssl` command: a CA, a
 // server certificate for 127.0.0.1 signed by it, a client certificate signed
@@ -8,8 +9,9 @@
 // OpenSSL); a plain-text client on the TLS port is dropped while others are
 // served; a handshake that never finishes does not stall the loop; client
 // certificates with tls-auth-clients yes / optional / no; AUTH over TLS;
-// TLS only (--port 0); the TLS settings from a --config file; and the
-// start-up errors for missing, mismatched or unusable certificates.
+// TLS only (--port 0); the TLS settings from a --config file; the walnut
+// CLI over TLS; and the start-up errors for missing, mismatched, encrypted
+// or unusable certificates and keys.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -212,7 +214,7 @@ TEST_F(TlsTest, LongPipeline) {
   // TLS records per loop turn, stops at its per-turn cap with plaintext
   // still inside OpenSSL, and writes replies faster than they are read.
   std::mt19937_64 rng(TestSeed());
-  std::uniform_int_distribution<int> size(1, 3000);
+  std::uniform_int_distribution<int> size(1, 500);
   std::string resp;
   const int kCommands = 100000;
   std::vector<std::pair<std::string, size_t>> sample;

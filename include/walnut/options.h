@@ -45,6 +45,11 @@ struct Options {
   bool create_if_missing = true;
   // The active segment is sealed and a new one started past this size.
   uint64_t segment_size = 64ull << 20;
+  // The active segment's disk space is reserved (fallocate) ahead of the
+  // writes in steps of this many bytes (0: the whole segment at once), so
+  // that fdatasync need not record a size change on every write and a full
+  // disk is found before a write is accepted (docs/recovery.md).
+  uint64_t preallocate_bytes = 4ull << 20;
   // Redis's limits: 512 MiB per key and per value.
   uint64_t max_key_size = 512ull << 20;
   uint64_t max_value_size = 512ull << 20;

@@ -192,11 +192,12 @@ Status DBImpl::StartPhase(bool rewrite) {
     active_ = std::shared_ptr<WritableFile>(std::move(*f));
     active_id_ = last.id;
     reserved_ = std::max(*file_size, last.size);
-    if (reserved_ < opts_.segment_size) {
+    const uint64_t want = ReserveTarget(last.size);
+    if (reserved_ < want) {
       // A segment written before preallocation, or trimmed by recovery.
-      Status as = active_->Allocate(opts_.segment_size);
+      Status as = active_->Allocate(want);
       if (as.ok()) {
-        reserved_ = opts_.segment_size;
+        reserved_ = want;
       } else if (as.IsNoSpace()) {
         // Open anyway: each write reserves what it needs, or is refused.
         Log(LogLevel::kWarning, "no room to preallocate the log: " + as.ToString());
@@ -206,7 +207,7 @@ Status DBImpl::StartPhase(bool rewrite) {
     }
   } else {
     uint64_t id = std::max(max_segment_id_, segments_.empty() ? 0 : segments_.back().id) + 1;
-    reserved_ = opts_.segment_size;
+    reserved_ = ReserveTarget(wal::kSegmentHeaderSize);
     auto f = CreateSegment(id, last_seq_ + 1, reserved_);
     if (f.status().IsNoSpace()) {
       // Room for the header at least, so that the database opens and serves
@@ -545,7 +546,7 @@ Status DBImpl::RollOverLocked(Lock& lk, uint64_t need) {
   const uint64_t first = written_seq_ + 1;
   const uint64_t carried = AcceptedEndLocked() - old_size;  // still to be written
   const uint64_t minimum = wal::kSegmentHeaderSize + carried + need;
-  const uint64_t wanted = std::max<uint64_t>(opts_.segment_size, minimum);
+  const uint64_t wanted = std::max<uint64_t>(ReserveTarget(wal::kSegmentHeaderSize), minimum);
   lk.unlock();
   // The order, and why each step is safe:
   //  1. Sync the old segment: every record in it is durable before a later
@@ -605,6 +606,16 @@ Status DBImpl::RollOverLocked(Lock& lk, uint64_t need) {
 }
 
 // ------------------------------------------------------------ space reserve
+
+uint64_t DBImpl::ReserveTarget(uint64_t from) const {
+  // Space is reserved a step at a time, not a whole segment at once: the
+  // fdatasync saving only needs the next records' room to exist, and a
+  // partitioned directory would otherwise hold a whole empty segment per
+  // partition. Each step changes the file size once, so one sync in many
+  // journals a size change.
+  const uint64_t step = opts_.preallocate_bytes ? opts_.preallocate_bytes : opts_.segment_size;
+  return std::min<uint64_t>(opts_.segment_size, from + step);
+}
 
 uint64_t DBImpl::AcceptedEndLocked() const {
   uint64_t end = segments_.empty() ? 0 : segments_.back().size;
@@ -669,11 +680,11 @@ Status DBImpl::MakeRoomLocked(Lock& lk, uint64_t need) {
     if (!s.ok()) return s;
     return AcceptedEndLocked() + need <= reserved_ ? Status::OK() : MakeRoomLocked(lk, need);
   }
-  // Grow the reservation: to the segment size (a segment that got less, e.g.
-  // while the disk was nearly full), or to what a record larger than a
-  // segment needs. If the disk has not that much, what this record needs.
+  // Grow the reservation by a step (Options::preallocate_bytes, at most to
+  // the segment size), or to what a record larger than that needs. If the
+  // disk has not that much, what this record needs.
   std::shared_ptr<WritableFile> file = active_;
-  uint64_t target = std::max(seg, end + need);
+  uint64_t target = std::max(ReserveTarget(std::max(reserved_, end)), end + need);
   const uint64_t minimum = end + need;
   lk.unlock();
   Status s = file->Allocate(target);

@@ -154,6 +154,8 @@ class DBImpl final : public DB {
   // Bytes accepted for the active segment: written, being written, pending,
   // and an open group's ops with the frame they will get.
   uint64_t AcceptedEndLocked() const;
+  // The size to reserve the active segment to, growing from `from`.
+  uint64_t ReserveTarget(uint64_t from) const;
   // Returns once the active segment has room for `need` more bytes beyond
   // what is accepted and no other thread's group is open, or with the reason
   // it cannot (NoSpace: refused up front, the disk-full state). May release

@@ -1,4 +1,4 @@
-// Preallocated log segments: the active segment is reserved at its full size
+// Preallocated log segments: the active segment is reserved ahead of writes
 // (its tail reads as zeros until written), a sealed one is trimmed to its
 // logical size, and recovery and `walnut check` read a zero tail as a clean
 // end — in the newest segment and in a sealed one — while any non-zero byte
@@ -104,6 +104,31 @@ TEST(Prealloc, ActiveSegmentIsReservedAndSealedOnesAreTrimmed) {
 // A crash leaves the newest segment preallocated: its zero tail is a clean
 // end — nothing reported, nothing saved — and appends continue right after
 // the last record, overwriting the zeros.
+// Space is reserved a step at a time (Options::preallocate_bytes), so an
+// idle or lightly written segment does not hold a whole segment of disk.
+TEST(Prealloc, ReservationGrowsInStepsUpToTheSegmentSize) {
+  ScratchDir dir;
+  Options o = Opts();
+  o.segment_size = 1 << 20;
+  o.preallocate_bytes = 64 * 1024;
+  auto db = DB::Open(dir.path(), o);
+  ASSERT_TRUE(db.ok());
+  std::string seg = Segments(dir.path()).back();
+  EXPECT_EQ(FileSize(seg), 40u + 64 * 1024);  // the header and one step, not the segment
+  int n = 0;
+  while ((*db)->Stats().log_bytes < 200 * 1024) {
+    ASSERT_OK((*db)->Put(Key(n), Value(n)));
+    n++;
+  }
+  const uint64_t logical = (*db)->Stats().log_bytes;
+  EXPECT_GE(FileSize(seg), logical);                     // always reserved ahead
+  EXPECT_LE(FileSize(seg), logical + 64 * 1024 + 1024);  // by at most a step
+  ASSERT_OK((*db)->Close());
+  auto again = DB::Open(dir.path(), o);
+  ASSERT_TRUE(again.ok());
+  ExpectKeys(again->get(), n);
+}
+
 TEST(Prealloc, ZeroTailOfTheNewestSegmentIsACleanEnd) {
   ScratchDir dir, crashed("crashed");
   fs::remove(crashed.path());

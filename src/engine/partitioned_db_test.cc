@@ -229,7 +229,7 @@ TEST_F(PartitionedTest, AtomicGroupAcrossPartitionsIsOnePartPerPartition) {
   for (auto& k : keys) EXPECT_EQ(Get(0, k), "<none>") << k;
 }
 
-TEST_F(PartitionedTest, SingleThreadedWritesStayWhileOtherThreadsWriteAcross) {
+TEST_F(PartitionedTest, ConcurrentWritersReadersAndCompactionAgree) {
   opts.fsync = FsyncMode::kEverySec;
   Open();
   const uint64_t seed = testing::TestSeed();
@@ -249,8 +249,41 @@ TEST_F(PartitionedTest, SingleThreadedWritesStayWhileOtherThreadsWriteAcross) {
       }
     });
   }
-  for (auto& th : threads) th.join();
+  // Readers and a compactor run alongside the writers (this test runs under
+  // ThreadSanitizer in `make test-tsan`).
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> reads{0};
+  auto well_formed = [](std::string_view v) {
+    return !v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  for (int r = 0; r < 2; r++) {
+    threads.emplace_back([&, r] {
+      std::mt19937_64 rng(seed + 100 + r);
+      while (!stop) {
+        std::string key = "c" + std::to_string(rng() % 4) + ":" + std::to_string(rng() % 50);
+        Status s = db->Read(0, key, [&](std::string_view v, int64_t) {
+          if (!well_formed(v)) failed = true;
+        });
+        if (!s.ok() && !s.IsNotFound()) failed = true;
+        uint64_t cursor =
+            db->Scan(0, rng() % 64, 5, [&](std::string_view, std::string_view v, int64_t) {
+              if (!well_formed(v)) failed = true;
+            });
+        (void)cursor;
+        reads++;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    while (!stop) {
+      if (!db->Compact().ok()) failed = true;
+    }
+  });
+  for (size_t i = 0; i < 4; i++) threads[i].join();
+  stop = true;
+  for (size_t i = 4; i < threads.size(); i++) threads[i].join();
   EXPECT_FALSE(failed);
+  EXPECT_GT(reads.load(), 0u);
   std::map<std::string, std::string> before;
   for (int t = 0; t < 4; t++) {
     for (int k = 0; k < 50; k++) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -26,13 +27,17 @@ struct PartitionedTest : ::testing::Test {
   ScratchDir dir{"partitioned"};
   Options opts;
   std::unique_ptr<DB> db;
+  std::mutex log_mu;  // partitions log from their own threads
   std::vector<std::string> log;
 
   PartitionedTest() {
     opts.fsync = FsyncMode::kNo;
     opts.partitions = 4;
     opts.auto_compact = false;
-    opts.logger = [this](LogLevel, std::string_view m) { log.emplace_back(m); };
+    opts.logger = [this](LogLevel, std::string_view m) {
+      std::lock_guard<std::mutex> g(log_mu);
+      log.emplace_back(m);
+    };
   }
   void Open() {
     db.reset();
@@ -68,6 +73,7 @@ struct PartitionedTest : ::testing::Test {
     return keys;
   }
   bool LogMentions(const std::string& what) {
+    std::lock_guard<std::mutex> g(log_mu);
     for (auto& l : log) {
       if (l.find(what) != std::string::npos) return true;
     }
@@ -196,7 +202,10 @@ TEST_F(PartitionedTest, WriteThatLostAPartInACrashDisappearsEverywhere) {
   // part must not come back to life when the sequence exists again.
   ASSERT_OK(db->Put(keys[victim], "after"));
   ASSERT_OK(db->Put(keys[victim] + "-2", "after"));
-  log.clear();
+  {
+    std::lock_guard<std::mutex> g(log_mu);
+    log.clear();
+  }
   Reopen();
   Reopen();
   for (uint32_t p = 0; p < keys.size(); p++) {

@@ -42,6 +42,35 @@ TEST_F(WriteErrorTest, FailedSyncIsStickyAndNeverReportedAsSuccess) {
   EXPECT_NE((*db)->Stats().write_error, "");
 }
 
+// A write that stops part way leaves half a record in the file: the write is
+// refused (sticky, as any write error), and the next start-up cuts the half
+// record as a torn tail, keeping everything acknowledged before it.
+TEST_F(WriteErrorTest, ShortWriteIsRefusedAndItsHalfRecordIsCutAtStartUp) {
+  for (FsyncMode mode : {FsyncMode::kAlways, FsyncMode::kEverySec}) {
+    testing::ScratchDir d;
+    {
+      auto db = DB::Open(d.path(), Opts(mode));
+      ASSERT_TRUE(db.ok());
+      for (int i = 0; i < 50; i++) ASSERT_OK((*db)->Put("k" + std::to_string(i), "v"));
+      env.short_append = true;
+      Status s = (*db)->Put("torn", std::string(1000, 't'));
+      EXPECT_TRUE(s.IsIOError()) << s.ToString();
+      EXPECT_NE(s.message().find("short write"), std::string::npos) << s.ToString();
+      env.short_append = false;
+      EXPECT_FALSE((*db)->Put("after", "x").ok());  // sticky
+      EXPECT_EQ(*(*db)->Get("k0"), "v");
+      (void)(*db)->Close();
+    }
+    Options o = Opts(mode);
+    auto db = DB::Open(d.path(), o);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (int i = 0; i < 50; i++) EXPECT_EQ(*(*db)->Get("k" + std::to_string(i)), "v");
+    EXPECT_TRUE((*db)->Get("torn").status().IsNotFound());
+    EXPECT_TRUE((*db)->Get("after").status().IsNotFound());
+    EXPECT_GT((*db)->Stats().recovery.torn_tail_bytes, 0u);
+  }
+}
+
 // A full disk is not a write error: see disk_full_test.cc.
 
 TEST_F(WriteErrorTest, DeferredWritesSeeTheErrorAtFlush) {

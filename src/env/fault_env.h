@@ -35,6 +35,9 @@ class FaultEnv : public Env {
   std::atomic<bool> fail_append{false};
   std::atomic<bool> fail_sync{false};
   std::atomic<bool> no_space{false};  // Allocate and appends past it fail with ENOSPC
+  // A short write: the next appends write only the first half of their bytes,
+  // then fail with EIO (a write(2) that stopped part way, then an error).
+  std::atomic<bool> short_append{false};
   std::atomic<int> allocates{0};
   std::atomic<int> appends{0};
   std::atomic<int> syncs{0};
@@ -204,6 +207,11 @@ class FaultEnv : public Env {
         return Status::NoSpace("injected: write: No space left on device");
       }
       if (env_->fail_append) return Status::IOError("injected: write: Input/output error");
+      if (env_->short_append) {
+        Status st = f_->Append(data.substr(0, data.size() / 2));
+        if (st.ok()) env_->Wrote(path_, f_->Size());
+        return Status::IOError("injected: short write, then: Input/output error");
+      }
       Status st = f_->Append(data);
       if (st.ok()) env_->Wrote(path_, f_->Size());
       return st;

@@ -327,6 +327,11 @@ TEST(Corruption, RandomDamageIsDetectedAndNeverServed) {
   ASSERT_FALSE(Files(src.dir, "base-").empty());
   ASSERT_GE(Files(src.dir, "wal-").size(), 3u);
   fs::remove(src.dir + "/LOCK");
+  // Without the snapshot, start-up reads (and so verifies) the base image, as
+  // this campaign's rules expect. With one, base-image values are checked
+  // when read instead (src/engine/snapshot_test.cc covers that, and damaged
+  // snapshots).
+  for (const auto& h : Files(src.dir, "hint-")) fs::remove(src.dir + "/" + h);
 
   uint64_t detected = 0, torn = 0, opened = 0, refused = 0, pit_opened = 0, skip_opened = 0,
            clean_undetected = 0, cli_runs = 0;

@@ -30,6 +30,7 @@ struct RecoveryReport {
   double seconds = 0;              // wall time of the replay
   uint64_t torn_tail_bytes = 0;    // bytes cut from the newest segment's end
   uint64_t skipped_bytes = 0;      // bytes dropped by kPointInTime/kSkipCorrupted
+  uint64_t snapshot_keys = 0;      // keys loaded from a snapshot, values left on disk
   std::vector<std::string> notes;  // one line per damage found and handled
 };
 
@@ -54,6 +55,7 @@ struct DbStats {
   std::string write_error;                 // non-empty: writes are refused until reopened
   // The disk had no room for the log: writes are refused up front (nothing
   // is changed) and resume on their own once space is freed; reads go on.
+  uint64_t values_on_disk = 0;  // keys loaded from a snapshot whose value is not read yet
   bool disk_full = false;
   std::string disk_full_error;  // why, while disk_full
   uint32_t partitions = 1;      // independent logs (Options::partitions)

@@ -26,6 +26,7 @@ Status ScanDir(Env* env, const std::string& dir, bool modify, RecoveryMode mode,
   p.dir = dir;
   p.mode = mode;
   p.modify_files = modify;
+  p.use_hints = false;  // verify the base image itself, every byte
   Status s = Recover(p, &ks, out);
   if (!s.ok()) return s;
   report->records = out->report.records;

@@ -22,6 +22,7 @@
 
 #include "common/coding.h"
 #include "engine/db_impl.h"
+#include "engine/snapshot.h"
 #include "engine/wal_format.h"
 #include "engine/wal_record.h"
 
@@ -83,9 +84,33 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   auto created = env_->NewWritableFile(tmp_path, /*exclusive=*/false);
   if (!created.ok()) return created.status();
   std::unique_ptr<WritableFile> out = std::move(*created);
+  // The snapshot of this image (snapshot.h), written alongside. It is an
+  // optimisation: if it cannot be written, the image is installed without.
+  const std::string hint_final = dir_ + "/" + HintFileName(covered);
+  const std::string hint_tmp = hint_final + ".tmp";
+  std::unique_ptr<WritableFile> hint_file;
+  std::unique_ptr<HintWriter> hint;
+  {
+    auto hf = env_->NewWritableFile(hint_tmp, /*exclusive=*/false);
+    if (hf.ok()) {
+      hint_file = std::move(*hf);
+      hint = std::make_unique<HintWriter>(hint_file.get(), covered);
+    } else {
+      Log(LogLevel::kWarning, "compaction: no snapshot: " + hf.status().ToString());
+    }
+  }
+  auto drop_hint = [&] {
+    if (!hint_file) return;
+    (void)hint_file->Close();
+    (void)env_->RemoveFile(hint_tmp);
+    hint.reset();
+    hint_file.reset();
+  };
+
   auto fail = [&](Status s) {
     (void)out->Close();
     (void)env_->RemoveFile(tmp_path);
+    drop_hint();
     return s;
   };
   wal::SegmentHeader h;
@@ -100,6 +125,10 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   size_t rec_start = wal::BeginRecord(&rec);
   auto emit = [&]() -> Status {
     wal::FinishRecord(&rec, rec_start, ++rec_seq, rec_count);
+    if (hint && !hint->RecordPlaced(out->Size()).ok()) {
+      Log(LogLevel::kWarning, "compaction: no snapshot: " + hint->status().ToString());
+      drop_hint();
+    }
     Status es = out->Append(rec);
     rec.clear();
     rec_count = 0;
@@ -119,16 +148,35 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
           return fail(Status::OK());
         }
         int64_t now = NowMs();
+        Status read_error;
         cursor = ks_.db(db).Scan(cursor, 512, [&](Entry* e) {
-          if (e->ExpiredAt(now)) return;
+          if (e->ExpiredAt(now) || !read_error.ok()) return;
+          if (e->on_disk()) {
+            // A snapshot entry whose value the loader has not read yet.
+            auto m = MaterializeLocked(db, e);
+            if (!m.ok()) {
+              read_error = m.status();
+              return;
+            }
+            e = *m;
+          }
           rec.push_back(char(e->expire_at_ms ? wal::kPutExpire : wal::kPut));
           PutVarint64(&rec, db);
           PutLengthPrefixed(&rec, e->key());
-          PutLengthPrefixed(&rec, e->value());
+          PutVarint64(&rec, e->value_len);
+          if (hint) {
+            hint->Add(db, e->key(), e->expire_at_ms, rec.size(), e->value_len,
+                      ValueChecksum(e->value()));
+          }
+          rec.append(e->value());
           if (e->expire_at_ms) PutFixed64(&rec, uint64_t(e->expire_at_ms));
           rec_count++;
           keys++;
         });
+        if (!read_error.ok()) {
+          // Never write an image that silently lacks a key: stop, keep the log.
+          return fail(read_error);
+        }
       }
       if (rec.size() >= (1u << 20)) {
         s = emit();
@@ -155,6 +203,16 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   if (!s.ok()) return fail(s);
   s = out->Close();
   if (!s.ok()) return fail(s);
+  if (hint) {
+    // The snapshot too is durable before its name exists.
+    Status hs = hint->Finish(base_size);
+    if (hs.ok()) hs = hint_file->Sync();
+    if (hs.ok()) hs = hint_file->Close();
+    if (!hs.ok()) {
+      Log(LogLevel::kWarning, "compaction: no snapshot: " + hs.ToString());
+      drop_hint();
+    }
+  }
 
   // ---- 3. Install.
   // In a partitioned database a record <= `covered` may be one part of a
@@ -166,13 +224,25 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     s = before_install_();
     if (!s.ok()) {
       (void)env_->RemoveFile(tmp_path);
+      if (hint_file) (void)env_->RemoveFile(hint_tmp);
       return s;
     }
   }
   s = env_->RenameFile(tmp_path, final_path);
+  // The snapshot's name appears after the image's: a crash between the two
+  // leaves an image without a snapshot (loaded the slow way), never a
+  // snapshot without its image.
+  if (s.ok() && hint_file) {
+    Status hs = env_->RenameFile(hint_tmp, hint_final);
+    if (!hs.ok()) {
+      Log(LogLevel::kWarning, "compaction: no snapshot: " + hs.ToString());
+      (void)env_->RemoveFile(hint_tmp);
+    }
+  }
   if (s.ok()) s = env_->SyncDir(dir_);
   if (!s.ok()) {
     (void)env_->RemoveFile(tmp_path);
+    if (hint_file) (void)env_->RemoveFile(hint_tmp);
     return s;
   }
   {
@@ -191,6 +261,7 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
       Log(LogLevel::kWarning, "compaction: could not remove " + seg.path + ": " + rs.ToString());
   }
   if (old_base != 0 && old_base != covered) {
+    (void)env_->RemoveFile(dir_ + "/" + HintFileName(old_base));
     (void)env_->RemoveFile(dir_ + "/" + wal::BaseFileName(old_base));
   }
   s = env_->SyncDir(dir_);

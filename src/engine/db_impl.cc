@@ -124,6 +124,14 @@ Status DBImpl::RecoverPhase(const std::unordered_set<uint64_t>* skip, RecoveryOu
   RecoveryOutcome& out = *result;
   s = Recover(params, &ks_, &out);
   if (!s.ok()) return s;
+  base_file_.reset();
+  if (ks_.on_disk() > 0) {
+    // Values of snapshot entries are read from the base image on demand.
+    auto f = env_->NewRandomAccessFile(out.base_path);
+    if (!f.ok()) return f.status();
+    base_file_ = std::shared_ptr<RandomAccessFile>(std::move(*f));
+    base_path_ = out.base_path;
+  }
   expired_at_open_ = ks_.DropExpired(NowMs());
   recovery_ = out.report;
   uint64_t keys = 0;
@@ -249,6 +257,7 @@ Status DBImpl::StartPhase(bool rewrite) {
   if (opts_.auto_compact) {
     compact_thread_ = std::thread([this] { CompactThreadMain(); });
   }
+  if (base_file_) loader_thread_ = std::thread([this] { LoaderMain(); });
   return Status::OK();
 }
 
@@ -261,6 +270,7 @@ Status DBImpl::Close() {
   sync_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
   if (compact_thread_.joinable()) compact_thread_.join();
+  if (loader_thread_.joinable()) loader_thread_.join();
   std::lock_guard<std::mutex> cg(compact_mu_);  // a compaction another thread started
 
   Lock lk(mu_);
@@ -815,6 +825,11 @@ Status DBImpl::Read(uint32_t db, std::string_view key,
   int64_t now = NowMs();
   Entry* e = ks_.Find(db, key, now);
   if (!e) return Status::NotFound();
+  if (e->on_disk()) {
+    auto m = MaterializeLocked(db, e);
+    if (!m.ok()) return m.status();
+    e = *m;
+  }
   if (touch) e->access_s = uint32_t(now / 1000);
   fn(e->value(), e->expire_at_ms);
   return Status::OK();
@@ -850,7 +865,17 @@ uint64_t DBImpl::Scan(uint32_t db, uint64_t cursor, size_t count,
   if (closed_ || db >= ks_.num_dbs()) return 0;
   int64_t now = NowMs();
   return ks_.db(db).Scan(cursor, count == 0 ? 10 : count, [&](Entry* e) {
-    if (!e->ExpiredAt(now)) fn(e->key(), e->value(), e->expire_at_ms);
+    if (e->ExpiredAt(now)) return;
+    if (e->on_disk()) {
+      auto m = MaterializeLocked(db, e);
+      if (!m.ok()) {
+        // Scan has no error channel: the key is skipped, and said so.
+        Log(LogLevel::kError, "scan: " + m.status().ToString());
+        return;
+      }
+      e = *m;
+    }
+    fn(e->key(), e->value(), e->expire_at_ms);
   });
 }
 
@@ -940,6 +965,7 @@ DbStats DBImpl::Stats() {
   st.log_bytes = LogBytesLocked();
   st.segments = segments_.size() + (base_seq_ ? 1 : 0);
   st.live_bytes = ks_.live_bytes();
+  st.values_on_disk = ks_.on_disk();
   st.syncs = syncs_;
   st.writes = writes_;
   st.bytes_written = bytes_written_;

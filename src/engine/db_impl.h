@@ -238,6 +238,14 @@ class DBImpl final : public DB {
   uint64_t auto_compactions_ = 0;     // guarded by mu_
   std::thread compact_thread_;
 
+  // Snapshot loading (snapshot.h, db_impl_snapshot.cc): entries loaded from a
+  // hint file keep their values in the base image until read or loaded.
+  Result<Entry*> MaterializeLocked(uint32_t db, Entry* e);
+  void LoaderMain();
+  std::shared_ptr<RandomAccessFile> base_file_;  // guarded by mu_; set while values are on disk
+  std::string base_path_;
+  std::thread loader_thread_;
+
   std::thread sync_thread_;
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;

@@ -34,6 +34,7 @@ void Keyspace::Insert(uint32_t db, Entry* e) {
     d.expire_sum += e->expire_at_ms;
   }
   live_bytes_ += e->key_len + e->value_len;
+  if (e->on_disk()) on_disk_++;
   if (Entry* old = d.index.Upsert(e)) {
     Removed(db, old);
     Entry::Free(old);
@@ -46,6 +47,13 @@ void Keyspace::Removed(uint32_t db, const Entry* e) {
     dbs_[db].expire_sum -= e->expire_at_ms;
   }
   live_bytes_ -= e->key_len + e->value_len;
+  if (e->on_disk()) on_disk_--;
+}
+
+void Keyspace::Materialized(uint32_t db, Entry* old, Entry* e) {
+  dbs_[db].index.ReplaceInPlace(old, e);
+  if (old->on_disk()) on_disk_--;
+  Entry::Free(old);
 }
 
 void Keyspace::Erase(uint32_t db, Entry* e) {
@@ -58,7 +66,10 @@ void Keyspace::Erase(uint32_t db, Entry* e) {
 
 void Keyspace::ClearDb(uint32_t db) {
   Db& d = dbs_[db];
-  d.index.ForEach([&](const Entry* e) { live_bytes_ -= e->key_len + e->value_len; });
+  d.index.ForEach([&](const Entry* e) {
+    live_bytes_ -= e->key_len + e->value_len;
+    if (e->on_disk()) on_disk_--;
+  });
   d.index.Clear();
   d.expires = 0;
   d.expire_sum = 0;

@@ -49,6 +49,12 @@ class Keyspace {
   // 0 when there are none. Exact: the sum of expiry times is kept up to date.
   int64_t AverageTtlMs(uint32_t db, int64_t now_ms) const;
   uint64_t live_bytes() const { return live_bytes_; }
+  // Entries whose value is still in the base image (snapshot.h).
+  uint64_t on_disk() const { return on_disk_; }
+  // Replaces an on-disk entry of db with `e` (same key, value in memory).
+  void Materialized(uint32_t db, Entry* old, Entry* e);
+  // Inserts an entry loaded from a snapshot.
+  void InsertLoaded(uint32_t db, Entry* e) { Insert(db, e); }
   uint64_t expired_removed() const { return expired_removed_; }
   void Clear();
 
@@ -64,6 +70,7 @@ class Keyspace {
 
   std::vector<Db> dbs_;
   uint64_t live_bytes_ = 0;
+  uint64_t on_disk_ = 0;
   uint64_t expired_removed_ = 0;
   uint32_t sweep_db_ = 0;
   size_t sweep_pos_ = 0;

@@ -577,6 +577,8 @@ DbStats PartitionedDB::Stats() {
     r.seconds = std::max(r.seconds, st.recovery.seconds);  // they ran in parallel
     r.torn_tail_bytes += st.recovery.torn_tail_bytes;
     r.skipped_bytes += st.recovery.skipped_bytes;
+    r.snapshot_keys += st.recovery.snapshot_keys;
+    all.values_on_disk += st.values_on_disk;
     for (auto& note : st.recovery.notes) r.notes.push_back(note);
   }
   for (size_t d = 0; d < ttl_sum.size(); d++) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/snapshot.h"
 #include "engine/wal_format.h"
 #include "engine/wal_reader.h"
 #include "engine/wal_record.h"
@@ -202,7 +203,30 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
       uint64_t x = bases.back();
       std::string path = Join(p.dir, wal::BaseFileName(x));
       std::string problem;
-      Status s = LoadBase(p.env, path, x, ks, out, &problem);
+      // A snapshot (snapshot.h) loads the keys without reading the values.
+      // Any problem with it means loading the base image itself instead.
+      const std::string hint_path = Join(p.dir, HintFileName(x));
+      bool by_hint = false;
+      if (p.use_hints && p.env->FileExists(hint_path)) {
+        auto base_size = p.env->GetFileSize(path);
+        HintLoadResult hr;
+        Status hs = base_size.ok() ? LoadHint(p.env, hint_path, x, *base_size, ks, &hr)
+                                   : base_size.status();
+        if (hs.ok()) {
+          by_hint = true;
+          out->hint_entries = hr.entries;
+          out->base_bytes = *base_size;
+          out->report.snapshot_keys = hr.entries;
+          out->report.bytes += hr.bytes;
+        } else {
+          ks->Clear();
+          std::string why = "snapshot " + hint_path + " not used: " + hs.message() +
+                            "; loading the base image instead";
+          out->report.notes.push_back(why);
+          log(LogLevel::kWarning, "recovery: " + why);
+        }
+      }
+      Status s = by_hint ? Status::OK() : LoadBase(p.env, path, x, ks, out, &problem);
       if (!s.ok()) return s;
       if (problem.empty()) {
         base_seq = x;
@@ -213,6 +237,12 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
         if (p.modify_files) {
           for (size_t k = 0; k + 1 < bases.size(); k++) {
             (void)p.env->RemoveFile(Join(p.dir, wal::BaseFileName(bases[k])));
+          }
+          // Snapshots of other images are leftovers of a compaction a crash
+          // interrupted; they are never read (the name must match).
+          for (const auto& n : *names) {
+            uint64_t hx;
+            if (ParseHintFileName(n, &hx) && hx != x) (void)p.env->RemoveFile(Join(p.dir, n));
           }
         }
       } else {

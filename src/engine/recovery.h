@@ -49,6 +49,7 @@ struct RecoveryOutcome {
   uint64_t base_seq = 0;  // sequence covered by the loaded base image (0: none)
   std::string base_path;
   uint64_t base_bytes = 0;
+  uint64_t hint_entries = 0;   // keys loaded from a snapshot (values left on disk)
   std::string first_damage;    // "path at offset N: cause"
   bool only_torn_tail = true;  // every damage found was a torn tail
   // Multi-partition parts replayed from the segments (records covered by the
@@ -67,6 +68,9 @@ struct RecoveryParams {
   // Records with these sequences are read and checked but not applied: parts
   // of multi-partition writes that a crash left incomplete (partitioned_db.cc).
   const std::unordered_set<uint64_t>* skip_seqs = nullptr;
+  // Load a base image's keys from its snapshot when there is a valid one
+  // (the check tool reads the image itself, to verify all of it).
+  bool use_hints = true;
 };
 
 Status Recover(const RecoveryParams& params, Keyspace* keyspace, RecoveryOutcome* out);

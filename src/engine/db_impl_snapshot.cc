@@ -1,0 +1,94 @@
+// DBImpl and snapshots (snapshot.h): entries loaded from a hint file keep
+// their values in the base image. A value is read, checked against the
+// checksum the hint recorded, and kept in memory the first time anything
+// needs it; meanwhile a background loader reads the whole image once,
+// sequentially, and fills in the rest, so that after a few seconds the
+// database is exactly what it would be had it loaded the image itself.
+#include "common/hash.h"
+#include "engine/db_impl.h"
+#include "engine/snapshot.h"
+#include "engine/wal_format.h"
+#include "engine/wal_reader.h"
+#include "engine/write_batch_internal.h"
+
+namespace walnut {
+
+Result<Entry*> DBImpl::MaterializeLocked(uint32_t db, Entry* e) {
+  if (!e->on_disk()) return e;
+  const DiskLoc loc = e->loc();
+  auto damaged = [&](const std::string& why) {
+    return Status::Corruption(base_path_ + " at offset " + std::to_string(loc.offset) +
+                              ": the value of key '" + std::string(e->key()) + "' " + why);
+  };
+  if (!base_file_) return damaged("cannot be read: the base image is not open");
+  // Read under the lock: simple, and rare (the loader fills values in soon).
+  std::string buf(e->value_len, '\0');
+  std::string_view got;
+  Status s = base_file_->Read(loc.offset, e->value_len, buf.data(), &got);
+  if (!s.ok()) return s;
+  if (got.size() != e->value_len) return damaged("is cut short");
+  if (ValueChecksum(got) != loc.checksum) {
+    return damaged("does not match its checksum; it is not served");
+  }
+  Entry* fresh = Entry::Make(e->hash, e->key(), got, e->expire_at_ms);
+  fresh->access_s = e->access_s;
+  ks_.Materialized(db, e, fresh);
+  if (ks_.on_disk() == 0) base_file_.reset();  // every value is in memory now
+  return fresh;
+}
+
+void DBImpl::LoaderMain() {
+  const auto start = std::chrono::steady_clock::now();
+  auto opened = wal::SegmentReader::Open(env_, base_path_);
+  if (!opened.ok()) {
+    Log(LogLevel::kError, "snapshot loader: " + opened.status().ToString());
+    return;
+  }
+  wal::SegmentReader& r = **opened;
+  uint64_t loaded = 0;
+  for (;;) {
+    if (closing_) return;
+    wal::Record rec;
+    Status io;
+    auto outcome = r.Next(&rec, &io);
+    if (!io.ok() || outcome == wal::SegmentReader::Outcome::kDamage) {
+      // The values still on disk stay there; each is checked when read.
+      Log(LogLevel::kError, "snapshot loader stopped at " + base_path_ + " offset " +
+                                std::to_string(r.offset()) + ": " +
+                                (io.ok() ? wal::ParseStatusText(r.damage()) : io.ToString()));
+      return;
+    }
+    if (outcome == wal::SegmentReader::Outcome::kEnd || rec.count == 0) break;
+    // File offset of the record's first op byte, to match values to the
+    // locations the hint gave.
+    const uint64_t ops_at = r.offset() - rec.size + wal::kRecordHeaderSize + wal::kBatchPrefixSize;
+    std::string_view in = rec.ops;
+    Lock lk(mu_);
+    if (closed_ || ks_.on_disk() == 0) break;
+    for (uint32_t k = 0; k < rec.count; k++) {
+      DecodedOp op;
+      if (!DecodeOp(&in, &op).ok() || op.db >= ks_.num_dbs()) break;
+      const uint64_t value_at = ops_at + uint64_t(op.value.data() - rec.ops.data());
+      Entry* e = ks_.db(op.db).Find(op.key, HashKey(op.key));
+      // Only an entry still pointing at exactly this value: a key written
+      // since start-up already has its own (newer) value in memory.
+      if (!e || !e->on_disk() || e->loc().offset != value_at) continue;
+      if (ValueChecksum(op.value) != e->loc().checksum) continue;  // read() will say so
+      Entry* fresh = Entry::Make(e->hash, e->key(), op.value, e->expire_at_ms);
+      fresh->access_s = e->access_s;
+      ks_.Materialized(op.db, e, fresh);
+      loaded++;
+    }
+    if (ks_.on_disk() == 0) {
+      base_file_.reset();
+      break;
+    }
+  }
+  char line[160];
+  std::snprintf(line, sizeof(line), "snapshot loader: %llu values read into memory in %.3f s",
+                (unsigned long long)loaded,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  Log(LogLevel::kInfo, line);
+}
+
+}  // namespace walnut

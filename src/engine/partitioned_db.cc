@@ -221,6 +221,30 @@ Status PartitionedDB::Healthy() {
   return failed_status_;
 }
 
+int PartitionedDB::OnlyPartition(const WriteBatch& batch) const {
+  // The common case (SET, INCR, DEL of one key): one partition, and the
+  // batch goes to it as it is, with no per-partition copies.
+  int only = -1;
+  std::string_view in = internal::WriteBatchAccess::Rep(batch);
+  while (!in.empty()) {
+    DecodedOp op;
+    if (!DecodeOp(&in, &op).ok()) return -1;  // Split reports it
+    switch (op.code) {
+      case wal::kFlushDb:
+      case wal::kFlushAll:
+      case wal::kSwapDb:
+      case wal::kTxn:
+        return -1;
+      default: {
+        int p = int(PartitionOf(op.key));
+        if (only >= 0 && p != only) return -1;
+        only = p;
+      }
+    }
+  }
+  return only;
+}
+
 Status PartitionedDB::Split(const WriteBatch& batch, std::vector<WriteBatch>* parts,
                             std::vector<uint32_t>* touched) const {
   const uint32_t n = uint32_t(parts_.size());
@@ -277,6 +301,7 @@ Status PartitionedDB::Write(const WriteBatch& batch, const WriteOptions& wo) {
   if (group_owner_.load() == std::this_thread::get_id()) {
     return Status::InvalidArgument("Write called while this thread has an atomic group open");
   }
+  if (int only = OnlyPartition(batch); only >= 0) return Note(parts_[only]->Write(batch, wo));
   std::vector<WriteBatch> parts;
   std::vector<uint32_t> touched;
   Status s = Split(batch, &parts, &touched);
@@ -306,6 +331,13 @@ Status PartitionedDB::Delete(std::string_view key, const WriteOptions& wo) {
 Result<uint64_t> PartitionedDB::WriteDeferred(const WriteBatch& batch, bool more_follows) {
   const bool mine = group_owner_.load() == std::this_thread::get_id();
   if (Status h = Healthy(); !h.ok() && !mine) return h;
+  if (!mine && !more_follows) {
+    if (int only = OnlyPartition(batch); only >= 0) {
+      auto r = parts_[only]->WriteDeferred(batch, false);
+      if (!r.ok()) return Note(r.status());
+      return r;
+    }
+  }
   std::vector<WriteBatch> parts;
   std::vector<uint32_t> touched;
   Status s = Split(batch, &parts, &touched);

@@ -87,6 +87,9 @@ class PartitionedDB final : public DB {
   // Rewrites the directory's data into `count` partitions of the next
   // generation and switches PARTITIONS to them (repartition.cc).
   Result<PartitionLayout> Repartition(const PartitionLayout& from, uint32_t count);
+  // The partition all of the batch's ops go to, or -1 (several, or an op
+  // without a key, or a malformed batch).
+  int OnlyPartition(const WriteBatch& batch) const;
   // Splits a batch into one batch per partition (ops without a key go to
   // all). Fails on a malformed batch.
   Status Split(const WriteBatch& batch, std::vector<WriteBatch>* parts,

@@ -107,7 +107,13 @@ struct Fixture {
 };
 
 Fixture& F() {
-  static Fixture* f = new Fixture();  // never destroyed: the fuzzer exits without cleanup
+  // Never destroyed (the engine may still be in use while statics die), but
+  // its directory is removed at exit so runs leave nothing in /dev/shm.
+  static Fixture* f = [] {
+    auto* fx = new Fixture();
+    std::atexit([] { fs::remove_all(F().dir); });
+    return fx;
+  }();
   return *f;
 }
 

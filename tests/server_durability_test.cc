@@ -1,13 +1,14 @@
 // Black-box durability tests of walnut-server: clean stops (SIGTERM,
 // SIGINT, SHUTDOWN) exit 0 and keep everything; SIGKILL right after
 // acknowledged writes keeps them (--fsync always and everysec); expiry times
-// survive restarts; a log that cannot grow (file-size limit, handled as a
+// survive restarts; SAVE/BGSAVE write snapshots that start-up loads; a log that cannot grow (file-size limit, handled as a
 // full disk) refuses writes up front with MISCONF, keeps serving reads, and
 // loses no acknowledged write.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "support/server_process.h"
@@ -117,6 +118,50 @@ TEST(ServerDurability, SigkillKeepsAcknowledgedWritesFsyncEverysec) {
 }
 
 TEST(ServerDurability, SigkillKeepsAcknowledgedWritesFsyncNo) { KillAfterAckedWrites("no"); }
+
+long long InfoNumber(RedisConn& c, const std::string& name,
+                     const std::string& section = "walnut") {
+  std::string info = c.Cmd("INFO", section);
+  size_t p = info.find(name + ":");
+  return p == std::string::npos ? -1ll : std::stoll(info.substr(p + name.size() + 1));
+}
+
+// SAVE answers once a snapshot (base image + hint file) is on disk, and the
+// next start-up loads it instead of replaying the log: after SIGKILL the
+// keys it covers come from the snapshot, the later writes from the log.
+// BGSAVE does the same in the background.
+TEST(ServerDurability, SaveAndBgsaveWriteSnapshotsThatStartUpLoads) {
+  ServerProcess server({"--http-port", "0"});
+  ASSERT_TRUE(server.Start());
+  {
+    RedisConn c = server.Client();
+    WriteKeys(c, "saved:", 300);
+    ASSERT_EQ(c.Cmd("SAVE"), "OK");
+    WriteKeys(c, "after:", 50);
+  }
+  bool hint_found = false;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(server.dir())) {
+    if (f.path().filename().string().rfind("hint-", 0) == 0) hint_found = true;
+  }
+  EXPECT_TRUE(hint_found) << "no hint file under " << server.dir();
+  ASSERT_EQ(server.Kill(SIGKILL), 128 + SIGKILL);
+  ASSERT_TRUE(server.Start());
+  {
+    RedisConn c = server.Client();
+    EXPECT_EQ(InfoNumber(c, "walnut_recovery_snapshot_keys"), 300);
+    ExpectKeys(c, "saved:", 300);
+    ExpectKeys(c, "after:", 50);
+    ASSERT_EQ(c.Cmd("BGSAVE"), "Background saving started");
+    EXPECT_TRUE(
+        WaitUntil([&] { return InfoNumber(c, "rdb_bgsave_in_progress", "persistence") == 0; }));
+  }
+  ASSERT_EQ(server.Kill(SIGKILL), 128 + SIGKILL);
+  ASSERT_TRUE(server.Start());
+  RedisConn c = server.Client();
+  EXPECT_EQ(InfoNumber(c, "walnut_recovery_snapshot_keys"), 350);
+  ExpectKeys(c, "saved:", 300);
+  ExpectKeys(c, "after:", 50);
+}
 
 // Group commit: with --fsync always, the writes one loop iteration executes
 // share one fdatasync. A pipeline of 200 SETs arrives in a few reads, so it

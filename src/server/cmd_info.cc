@@ -174,12 +174,16 @@ void InfoPersistence(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("loading", 0);
   b.Field("async_loading", 0);
   b.Field("rdb_changes_since_last_save", s.changes_since_save());
-  b.Field("rdb_bgsave_in_progress", 0);
+  // A save is a compaction that writes a snapshot (SAVE/BGSAVE, cmd_server.cc).
+  b.Field("rdb_bgsave_in_progress", s.compaction_running() ? 1 : 0);
   b.Field("rdb_last_save_time", s.last_save_ms() / 1000);
-  b.Field("rdb_last_bgsave_status", "ok");
+  b.Field("rdb_last_bgsave_status", s.last_compaction_status() == "ok" ||
+                                            s.last_compaction_status() == "none"
+                                        ? "ok"
+                                        : "err");
   b.Field("aof_enabled", 1);
   b.Field("aof_rewrite_in_progress", s.compaction_running() || st.compacting ? 1 : 0);
-  b.Field("aof_rewrite_scheduled", 0);
+  b.Field("aof_rewrite_scheduled", s.compaction_scheduled() ? 1 : 0);
   b.Field("aof_last_rewrite_time_sec", s.last_compaction_status() == "none"
                                            ? int64_t{-1}
                                            : static_cast<int64_t>(s.last_compaction().seconds));
@@ -282,6 +286,8 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_log_bytes", st.log_bytes);
   b.Field("walnut_segments", st.segments);
   b.Field("walnut_live_bytes", st.live_bytes);
+  // Values a snapshot left in the base image, not yet read into memory.
+  b.Field("walnut_values_on_disk", st.values_on_disk);
   b.Field("walnut_last_seq", st.last_seq);
   b.Field("walnut_written_seq", st.written_seq);
   b.Field("walnut_synced_seq", st.synced_seq);
@@ -305,6 +311,7 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_recovery_records", r.records);
   b.Field("walnut_recovery_bytes", r.bytes);
   b.Field("walnut_recovery_keys", r.keys);
+  b.Field("walnut_recovery_snapshot_keys", r.snapshot_keys);
   b.Field("walnut_recovery_seconds", r.seconds);
   b.Field("walnut_recovery_torn_tail_bytes", r.torn_tail_bytes);
   b.Field("walnut_recovery_skipped_bytes", r.skipped_bytes);

@@ -197,13 +197,14 @@ walnut::Status Server::Listen() {
   return walnut::Status::OK();
 }
 
-walnut::Status Server::StartCompaction(Client* waiter) {
+walnut::Status Server::StartCompaction(Client* waiter, bool reply_ok) {
   if (compaction_running_.load()) {
     return walnut::Status::Busy("Background append only file rewriting already in progress");
   }
   if (compaction_thread_.joinable()) compaction_thread_.join();
   compaction_running_ = true;
   compaction_waiter_ = waiter ? waiter->id : 0;
+  compaction_waiter_wants_ok_ = reply_ok;
   if (waiter) waiter->blocked = true;
   // The thread keeps its own reference: DEBUG RELOAD is refused while a
   // compaction runs, so this is the engine the loop uses too.
@@ -233,6 +234,13 @@ void Server::FinishCompaction() {
   compaction_running_ = false;
   Client* waiter = compaction_waiter_ ? FindClient(compaction_waiter_) : nullptr;
   compaction_waiter_ = 0;
+  const bool wants_ok = compaction_waiter_wants_ok_;
+  if (compaction_scheduled_) {
+    // BGSAVE SCHEDULE asked during the one that just ended.
+    compaction_scheduled_ = false;
+    walnut::Status s = StartCompaction(nullptr);
+    if (!s.ok()) spdlog::error("scheduled compaction: {}", s.ToString());
+  }
   if (r->ok()) {
     const walnut::CompactionReport& rep = r->value();
     last_compaction_ = rep;
@@ -248,7 +256,9 @@ void Server::FinishCompaction() {
   waiter->blocked = false;
   protocol::RespWriter& w = waiter->writer;
   w.set_proto(waiter->proto);
-  if (r->ok()) {
+  if (r->ok() && wants_ok) {
+    w.Ok();
+  } else if (r->ok()) {
     const walnut::CompactionReport& rep = r->value();
     w.MapHeader(4);
     w.Bulk("bytes_before");

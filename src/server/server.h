@@ -127,9 +127,12 @@ class Server {
   walnut::Status ReloadDb();
   // COMPACT / BGREWRITEAOF: runs DB::Compact on a background thread, with
   // exec_mu released, so reads and writes go on. `waiter` (may be null) is
-  // blocked meanwhile and gets the report as its reply. Fails if one is
-  // already running.
-  walnut::Status StartCompaction(Client* waiter);
+  // blocked meanwhile and gets the report as its reply (or +OK with
+  // `reply_ok`, for SAVE). Fails if one is already running.
+  walnut::Status StartCompaction(Client* waiter, bool reply_ok = false);
+  // BGSAVE SCHEDULE while a compaction runs: another starts when it ends.
+  void ScheduleCompaction() { compaction_scheduled_ = true; }
+  bool compaction_scheduled() const { return compaction_scheduled_; }
   bool compaction_running() const { return compaction_running_.load(); }
   // Outcome of the last finished compaction ("ok", or the error), for INFO.
   const std::string& last_compaction_status() const { return last_compaction_status_; }
@@ -216,6 +219,8 @@ class Server {
   std::mutex bg_mu_;
   std::optional<walnut::Result<walnut::CompactionReport>> compaction_result_;  // guarded by bg_mu_
   uint64_t compaction_waiter_ = 0;  // client id, 0 if none
+  bool compaction_waiter_wants_ok_ = false;
+  bool compaction_scheduled_ = false;
   std::string last_compaction_status_ = "none";
   walnut::CompactionReport last_compaction_;
 };

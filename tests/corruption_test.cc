@@ -453,5 +453,155 @@ TEST(Corruption, RandomDamageIsDetectedAndNeverServed) {
                (unsigned long long)seed);
 }
 
+
+// The state after every write.
+State FinalState(const Source& src) {
+  State cur;
+  for (const auto& w : src.writes) {
+    for (const auto& [k, v] : w) {
+      if (v) {
+        cur[k] = *v;
+      } else {
+        cur.erase(k);
+      }
+    }
+  }
+  return cur;
+}
+
+// Snapshot campaign: the same source, with its snapshot (hint file) kept.
+// Damage to the hint itself (truncate, flip bits, zero a range, append
+// bytes, remove it) must cost nothing but time: start-up refuses the hint as
+// a whole, says so in a recovery note naming the file and offset, and loads
+// the base image — serving exactly the final state. Damage to the base image
+// under an intact hint (flip bits, zero a range; the size stays, so the hint
+// still matches it) is found only when a value is read: every key is still
+// there, and each read gives either the value last written or a Corruption
+// error naming the base image — never another value. The offline check,
+// which reads every byte of the base image, reports that damage.
+TEST(Corruption, DamagedSnapshotsCostTimeNotData) {
+  const uint64_t test_seed = TestSeed();
+  const uint64_t seed = test_seed ^ 0x5eed;  // other cases than the campaign above
+  const int cases = std::max(1, Cases() / 4);
+  std::string root_base =
+      fs::is_directory("/dev/shm") ? std::string("/dev/shm") : fs::temp_directory_path().string();
+  std::string root = root_base + "/walnut-snapshot-corruption-" + std::to_string(getpid());
+  fs::remove_all(root);
+  fs::create_directories(root);
+  struct Cleanup {
+    std::string p;
+    ~Cleanup() {
+      if (std::getenv("WALNUT_KEEP_TEMP") == nullptr) fs::remove_all(p);
+    }
+  } cleanup{root};
+
+  Source src;
+  Build(root + "/source", seed, &src);
+  if (HasFatalFailure()) return;
+  fs::remove(src.dir + "/LOCK");
+  const auto hints = Files(src.dir, "hint-");
+  const auto bases = Files(src.dir, "base-");
+  ASSERT_EQ(hints.size(), 1u);
+  ASSERT_EQ(bases.size(), 1u);
+  const State want = FinalState(src);
+  uint64_t hint_refused = 0, hint_removed = 0, base_cases = 0, values_refused = 0,
+           values_served = 0, check_reported = 0;
+  for (int c = 0; c < cases; c++) {
+    std::mt19937_64 rng(seed * 1000003 + uint64_t(c));
+    const std::string dir = root + "/case";
+    CopyDir(src.dir, dir);
+    const bool hit_hint = rng() % 10 < 6;
+    const std::string file = hit_hint ? hints[0] : bases[0];
+    const std::string path = dir + "/" + file;
+    std::string data = ReadBytes(path);
+    const std::string before = data;
+    std::string what;
+    bool removed = false;
+    int kind = int(rng() % (hit_hint ? 5 : 2));
+    if (kind == 0) {  // flip 1..8 bits
+      int bits = 1 + int(rng() % 8);
+      for (int b = 0; b < bits; b++) data[rng() % data.size()] ^= char(1 << (rng() % 8));
+      what = "flip " + std::to_string(bits) + " bits of " + file;
+    } else if (kind == 1) {  // zero a range
+      size_t at = rng() % data.size();
+      size_t len = std::min<size_t>(1 + rng() % 64, data.size() - at);
+      std::fill(data.begin() + long(at), data.begin() + long(at + len), '\0');
+      what = "zero " + file + " at " + std::to_string(at);
+    } else if (kind == 2) {  // truncate
+      data.resize(rng() % data.size());
+      what = "truncate " + file + " to " + std::to_string(data.size());
+    } else if (kind == 3) {  // append
+      size_t n = 1 + rng() % 100;
+      for (size_t i = 0; i < n; i++) data.push_back(char(rng()));
+      what = "append " + std::to_string(n) + " bytes to " + file;
+    } else {
+      removed = true;
+      what = "remove " + file;
+    }
+    if (removed) {
+      fs::remove(path);
+    } else {
+      WriteBytes(path, data);
+    }
+    const bool changed = removed || data != before;
+    const std::string where = "case " + std::to_string(c) + " (" + what + ")";
+
+    auto check = CheckDirectory(dir, /*fix=*/false);
+    auto db = DB::Open(dir, Quiet(RecoveryMode::kStrict));
+    ASSERT_TRUE(db.ok()) << where << ": " << db.status().ToString();
+    const RecoveryReport rep = (*db)->Stats().recovery;
+    if (hit_hint) {
+      // The log is intact, so the check sees nothing wrong with it.
+      ASSERT_TRUE(check.ok()) << where << ": " << check.status().ToString();
+      EXPECT_FALSE(check->damaged) << where << ": " << check->first_damage;
+      EXPECT_EQ(Served(db->get()), want) << where;
+      std::string notes;
+      for (const auto& n : rep.notes) notes += n + "\n";
+      if (removed) {
+        EXPECT_EQ(rep.snapshot_keys, 0u) << where;
+        hint_removed++;
+      } else if (changed) {
+        EXPECT_EQ(rep.snapshot_keys, 0u) << where << ": a damaged snapshot was used";
+        EXPECT_NE(notes.find("snapshot "), std::string::npos) << where << ": " << notes;
+        EXPECT_NE(notes.find("hint-"), std::string::npos) << where << ": " << notes;
+        EXPECT_NE(notes.find(" at offset "), std::string::npos) << where << ": " << notes;
+        hint_refused++;
+      }
+    } else {
+      base_cases++;
+      EXPECT_EQ((*db)->KeyCount(0), want.size()) << where;
+      for (const auto& [k, v] : want) {
+        auto got = (*db)->Get(k);
+        if (got.ok()) {
+          EXPECT_EQ(*got, v) << where << ": key " << k << " served a value it does not hold";
+          values_served++;
+        } else {
+          EXPECT_TRUE(got.status().IsCorruption()) << where << ": " << got.status().ToString();
+          EXPECT_NE(got.status().message().find("base-"), std::string::npos)
+              << where << ": " << got.status().ToString();
+          values_refused++;
+        }
+      }
+      // The offline check reads every byte of the base image.
+      bool reported = !check.ok() || check->damaged;
+      if (changed) EXPECT_TRUE(reported) << where << ": damage to the base image not reported";
+      check_reported += reported;
+    }
+    EXPECT_TRUE((*db)->Close().ok()) << where;
+    if (::testing::Test::HasFailure()) {
+      std::fprintf(stderr, "stopping at the first failing case; WALNUT_TEST_SEED=%llu\n",
+                   (unsigned long long)test_seed);
+      break;
+    }
+  }
+  std::fprintf(stderr,
+               "snapshot corruption campaign: cases=%d hint refused=%llu hint removed=%llu; base "
+               "damaged under a hint=%llu (check reported %llu; reads refused=%llu, served "
+               "right=%llu)\n",
+               cases, (unsigned long long)hint_refused, (unsigned long long)hint_removed,
+               (unsigned long long)base_cases, (unsigned long long)check_reported,
+               (unsigned long long)values_refused, (unsigned long long)values_served);
+}
+
 }  // namespace
 }  // namespace walnut

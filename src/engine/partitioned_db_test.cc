@@ -26,9 +26,11 @@ using testing::ScratchDir;
 struct PartitionedTest : ::testing::Test {
   ScratchDir dir{"partitioned"};
   Options opts;
-  std::unique_ptr<DB> db;
   std::mutex log_mu;  // partitions log from their own threads
   std::vector<std::string> log;
+  // Declared after the log: destroyed first, so the engine's threads (the
+  // snapshot loader logs when it ends) are joined before the log goes away.
+  std::unique_ptr<DB> db;
 
   PartitionedTest() {
     opts.fsync = FsyncMode::kNo;

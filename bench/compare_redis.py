@@ -23,7 +23,9 @@ Three parts, each run against both servers with the same settings:
    rewrites off on both; then BGREWRITEAOF on both (walnut: a background
    compaction) while a foreground SET load runs: time until INFO says it is
    done, data directory size before/after, and the foreground throughput in
-   the 250 ms samples that overlap the rewrite against the samples before it.
+   the 250 ms samples that overlap the rewrite against the samples before it,
+   and the p99 latency of one more client's SETs (sent one at a time) before
+   and during the rewrite.
 
 Usage: bench/compare_redis.py [--build build] [--runs 3] [--quick] [--out FILE.md]
 --quick: 100k requests per row, 1M keys for start-up (a few minutes); the full
@@ -423,6 +425,50 @@ class ProgressLoad:
         self.thread.join()
 
 
+class LatencyProbe:
+    """One more client that sends SETs one at a time and timestamps each
+    reply: the latency a foreground user sees, idle and during a rewrite."""
+
+    def __init__(self, port):
+        self.samples = []  # (monotonic time at the reply, seconds taken)
+        self.stop = False
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        value = b"p" * 100
+        i = 0
+        while not self.stop:
+            key = b"probe:%d" % (i % 1000)
+            req = b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n" % (len(key), key, value)
+            t = time.monotonic()
+            self.sock.sendall(req)
+            got = b""
+            while not got.endswith(b"\r\n"):
+                c = self.sock.recv(64)
+                if not c:
+                    return
+                got += c
+            now = time.monotonic()
+            self.samples.append((now, now - t))
+            i += 1
+            time.sleep(0.002)
+
+    def finish(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+def p99_ms(latencies):
+    if not latencies:
+        return 0.0
+    xs = sorted(latencies)
+    return xs[min(len(xs) - 1, int(len(xs) * 0.99))] * 1e3
+
+
 def compaction_part(a, quick, say):
     overwrites, keys = 2_000_000, 100_000
     servers = [Server("walnut", "everysec", a.build, extra=["--auto-compact", "no"]),
@@ -443,26 +489,33 @@ def compaction_part(a, quick, say):
             before = data_bytes(s)
             # A foreground load long enough to cover ~2 s idle, the rewrite, and after.
             load = ProgressLoad(s.port, 600_000 if quick else 1_000_000)
+            probe = LatencyProbe(s.port)
             while len(load.samples) < 8:
                 time.sleep(0.05)
             t0 = time.monotonic()
             cli(s.port, "BGREWRITEAOF")
             t1 = wait_rewrite_done(s.port)
             after = data_bytes(s)
+            probe.finish()
             load.finish()
+            lat_idle = [d for t, d in probe.samples if t < t0]
+            lat_during = [d for t, d in probe.samples if t0 <= t <= t1]
             idle = [rps for t, rps in load.samples if t < t0][2:]
             # A sample covers the 250 ms before its timestamp.
             during = [rps for t, rps in load.samples if t >= t0 and t - 0.25 <= t1]
             out[s.kind] = {"secs": t1 - t0, "before": before, "after": after,
                            "idle": statistics.median(idle) if idle else 0.0,
-                           "during": statistics.mean(during) if during else 0.0}
+                           "during": statistics.mean(during) if during else 0.0,
+                           "p99_idle": p99_ms(lat_idle), "p99_during": p99_ms(lat_during),
+                           "n_during": len(lat_during)}
     finally:
         for s in servers:
             s.stop()
     for k in ("walnut", "redis"):
         o = out[k]
         say(f"| {k} | {o['secs']:.2f} | {o['before'] / 2**20:,.0f} | {o['after'] / 2**20:,.0f} | "
-            f"{o['idle']:,.0f} | {o['during']:,.0f} | {o['during'] / max(o['idle'], 1):.2f} |")
+            f"{o['idle']:,.0f} | {o['during']:,.0f} | {o['during'] / max(o['idle'], 1):.2f} | "
+            f"{o['p99_idle']:.2f} | {o['p99_during']:.2f} ({o['n_during']} samples) |")
 
 
 # ---------------------------------------------------------------- machine, plots
@@ -624,8 +677,8 @@ def main():
                 "(throughput from redis-benchmark's 250 ms samples).")
             say()
             say("| server | rewrite s | data MiB before | data MiB after | SET ops/s idle | "
-                "SET ops/s during | during/idle |")
-            say("|---|---:|---:|---:|---:|---:|---:|")
+                "SET ops/s during | during/idle | probe SET p99 ms idle | probe SET p99 ms during |")
+            say("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             compaction_part(a, a.quick, say)
             say()
     finally:

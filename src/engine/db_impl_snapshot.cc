@@ -73,7 +73,13 @@ void DBImpl::LoaderMain() {
       // Only an entry still pointing at exactly this value: a key written
       // since start-up already has its own (newer) value in memory.
       if (!e || !e->on_disk() || e->loc().offset != value_at) continue;
-      if (ValueChecksum(op.value) != e->loc().checksum) continue;  // read() will say so
+      // And only a value of exactly the entry's length and checksum: a hint
+      // could name this offset with another length (forged: its checksums
+      // are right), and filling that in would serve what a read refuses and
+      // leave the entry's byte count wrong. A read says what is wrong.
+      if (op.value.size() != e->value_len || ValueChecksum(op.value) != e->loc().checksum) {
+        continue;
+      }
       Entry* fresh = Entry::Make(e->hash, e->key(), op.value, e->expire_at_ms);
       fresh->access_s = e->access_s;
       ks_.Materialized(op.db, e, fresh);

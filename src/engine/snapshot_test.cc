@@ -7,13 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "engine/test_util.h"
 #include "walnut/check.h"
 #include "walnut/db.h"
+#include "walnut/env.h"
 
 namespace walnut {
 namespace {
@@ -210,6 +213,52 @@ TEST_F(SnapshotTest, ValueDamagedOnDiskIsRefusedNeverServed) {
   auto check = CheckDirectory(dir.path(), false);
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->damaged);
+}
+
+// A snapshot forged with valid checksums (found by hint_file_fuzz): the
+// right key, offset and checksum of a real value, but a length one short.
+// The on-demand read refuses it (the bytes it names do not match the
+// checksum); the background loader must not fill in the whole value
+// instead, or the read would depend on timing and the index's byte count
+// (live_bytes) would drift, wrapping below zero once the key is deleted.
+TEST_F(SnapshotTest, LoaderFillsInOnlyAValueOfTheEntrysExactLength) {
+  Open();
+  const std::string value(1000, 'v');
+  ASSERT_OK(db->Put("k", value));
+  ASSERT_TRUE(db->Compact().ok());
+  ASSERT_OK(db->Close());
+  db.reset();
+  const std::string base = Only("base-"), hint = Only("hint-");
+  const std::string image = ReadAll(base);
+  const size_t at = image.find(value);
+  ASSERT_NE(at, std::string::npos);
+  uint64_t covered = 0;
+  ASSERT_TRUE(ParseHintFileName(fs::path(hint).filename().string(), &covered));
+  fs::remove(hint);
+  {
+    auto f = Env::Default()->NewWritableFile(hint, /*exclusive=*/true);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    HintWriter w(f->get(), covered);
+    w.Add(0, "k", 0, at, uint32_t(value.size() - 1), ValueChecksum(value));
+    ASSERT_OK(w.RecordPlaced(0));
+    ASSERT_OK(w.Finish(image.size()));
+    ASSERT_OK((*f)->Close());
+  }
+  auto loader_done = std::make_shared<std::atomic<bool>>(false);
+  opts.logger = [loader_done](LogLevel, std::string_view m) {
+    if (m.rfind("snapshot loader", 0) == 0) *loader_done = true;
+  };
+  Open();
+  ASSERT_EQ(db->Stats().recovery.snapshot_keys, 1u);
+  for (int i = 0; i < 1000 && !*loader_done; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(*loader_done);
+  auto got = db->Get("k");
+  EXPECT_TRUE(got.status().IsCorruption()) << (got.ok() ? "served " + std::to_string(got->size()) + " bytes" : got.status().ToString());
+  EXPECT_EQ(db->Stats().live_bytes, 1 + (value.size() - 1));  // the key and the length the hint gave
+  ASSERT_OK(db->Delete("k"));
+  EXPECT_EQ(db->Stats().live_bytes, 0u);
 }
 
 TEST_F(SnapshotTest, PartitionedDirectoriesUseOneSnapshotPerPartition) {

@@ -190,6 +190,23 @@ TEST_F(DbTest, SweepRemovesExpiredKeys) {
   EXPECT_EQ(db->KeyCount(0), 1u);
 }
 
+// Keys that expired while the database was closed are all dropped at open
+// (found by hint_file_fuzz: the open-time pass stopped one index slot short
+// per key it removed, so about a third of them stayed, counted by DBSIZE).
+TEST_F(DbTest, KeysThatExpiredWhileClosedAreAllDroppedAtOpen) {
+  Open();
+  WriteBatch b;
+  for (int i = 0; i < 1000; i++) b.Put(0, "e" + std::to_string(i), "v", clock + 5);
+  b.Put(0, "stay", "v");
+  ASSERT_OK(db->Write(b));
+  ASSERT_OK(db->Close());
+  clock += 10;
+  Open();
+  EXPECT_EQ(db->KeyCount(0), 1u);
+  EXPECT_EQ(db->Stats().expires_per_db[0], 0u);
+  EXPECT_EQ(db->SweepExpired(10000), 0u);
+}
+
 TEST_F(DbTest, FlushAndSwapDatabasesSurviveRestart) {
   Open();
   WriteBatch b;

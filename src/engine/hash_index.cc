@@ -202,15 +202,18 @@ void HashIndex::SweepSlots(size_t* position, size_t slots,
   }
   size_t i = *position & mask_;
   size_t removed_any = 0;
-  for (size_t n = 0; n < slots && n <= mask_; n++) {
+  for (size_t n = 0; n < slots && n <= mask_;) {
     Entry* e = slots_[i];
     if (e && pred(e)) {
       // A backward shift may pull another entry into slot i: look again.
+      // That look is not another slot walked (counting it made a pass over
+      // every slot stop one slot short per removal).
       EraseSlot(i);
       on_remove(e);
       removed_any++;
       continue;
     }
+    n++;
     i = (i + 1) & mask_;
     if (i == 0) break;
   }

@@ -40,6 +40,30 @@ TEST(HashIndex, InsertFindRemoveMany) {
   }
 }
 
+// A pass over capacity() slots from 0 sees every entry, however many it
+// removes (each removal may pull another entry back into the same slot).
+TEST(HashIndex, SweepOverEverySlotRemovesEveryMatch) {
+  for (int every : {1, 2, 3}) {
+    HashIndex idx;
+    size_t keep = 0;
+    for (int i = 0; i < 1000; i++) {
+      (void)idx.Upsert(Make("s" + std::to_string(i), i % every == 0 ? "x" : "keep"));
+      keep += i % every != 0;
+    }
+    size_t position = 0, removed = 0;
+    idx.SweepSlots(
+        &position, idx.capacity(), [](const Entry* e) { return e->value() == "x"; },
+        [&](Entry* e) {
+          removed++;
+          Entry::Free(e);
+        });
+    EXPECT_EQ(position, 0u) << "every " << every;  // the pass went round
+    EXPECT_EQ(idx.size(), keep) << "every " << every;
+    EXPECT_EQ(removed, 1000 - keep) << "every " << every;
+    idx.ForEach([](const Entry* e) { EXPECT_EQ(e->value(), "keep"); });
+  }
+}
+
 TEST(HashIndex, ScanVisitsEveryKeyAcrossGrowth) {
   HashIndex idx;
   for (int i = 0; i < 1000; i++) (void)idx.Upsert(Make("a" + std::to_string(i)));

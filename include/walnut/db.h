@@ -53,9 +53,16 @@ struct DbStats {
   bool compacting = false;                 // a compaction is running now
   int64_t last_sync_ms = 0;                // wall time of the last good sync
   std::string write_error;                 // non-empty: writes are refused until reopened
+  // Keys whose value is only on disk: loaded from a snapshot and not read
+  // yet, or evicted under Options::max_memory_bytes.
+  uint64_t values_on_disk = 0;
+  uint64_t max_memory = 0;             // Options::max_memory_bytes (0: off)
+  uint64_t value_bytes_in_memory = 0;  // bytes of the values held in memory
+  uint64_t value_evictions = 0;        // cached values dropped (kept on disk) since open
+  uint64_t value_disk_reads = 0;       // values read from disk on demand since open
+  uint64_t value_disk_read_bytes = 0;  // and their bytes
   // The disk had no room for the log: writes are refused up front (nothing
   // is changed) and resume on their own once space is freed; reads go on.
-  uint64_t values_on_disk = 0;  // keys loaded from a snapshot whose value is not read yet
   bool disk_full = false;
   std::string disk_full_error;  // why, while disk_full
   uint32_t partitions = 1;      // independent logs (Options::partitions)

@@ -74,6 +74,15 @@ struct Options {
   // layout (the log files directly in the directory). A directory holding a
   // different count is re-partitioned when it is opened.
   uint32_t partitions = 1;
+  // Data larger than memory (docs/memory.md). 0 (the default): every value
+  // is kept in memory. Otherwise at most about this many bytes of values are
+  // cached in memory; the others stay in the log segments and the base
+  // image, where the index keeps their location (file, offset, checksum),
+  // and are read with pread when needed (checked against the checksum; a
+  // mismatch is an error, never wrong data). Keys, expiry times and the
+  // index always stay in memory. Values read lately are kept first (CLOCK).
+  // A partitioned database gives each partition an equal share.
+  uint64_t max_memory_bytes = 0;
   // Where the engine reports what it does (recovery progress, cut tails,
   // sync errors). Null: messages at kWarning and above go to stderr.
   std::function<void(LogLevel, std::string_view)> logger;

@@ -17,6 +17,34 @@
 // reflects it, followed by all later ops, ends in the same state (see
 // keyspace.h). SWAPDB is the one op for which that fails, so a compaction
 // that sees one start under it restarts.
+//
+// Values on disk (db_impl_values.cc, docs/memory.md). A value the index
+// holds only as a location is copied into the image by reading it (checked
+// against its checksum; a mismatch fails the compaction, the log stays)
+// without the lock, in file order, and without caching it: under max-memory
+// compaction never pulls the data set into memory. Without max-memory such
+// values (a snapshot's, not loaded yet) are read into memory, as the loader
+// would.
+// At install, every entry whose value lies in a file the image replaces gets
+// its place in the new image instead, from the image's snapshot, a few
+// hundred keys per turn of the lock; readers meanwhile read the old files,
+// which stay until no entry names them (Keyspace::FileRefs), and stay open
+// for a reader that holds one. Why the new location holds the entry's very
+// bytes: a location in a replaced file is never given after the seal (new
+// records go to the new segment; caching and evicting keep a location as it
+// is), and a write replaces an entry by one without a location. So an entry
+// that still names a replaced file at install has had that value since
+// before the seal, under the same key, and in the same db except for
+// SWAPDBs after the scan (a SWAPDB during the scan restarts it), which are
+// recorded and followed. It was therefore in the scanned table for the whole
+// scan, which captures every such key (HashIndex::Scan), with this value;
+// every capture of its key was of this value; and the snapshot says where
+// the image put it. Length and checksum are compared as well. An entry the
+// relocation does not reach (the snapshot could not be written) keeps its
+// old file alive, to be moved by the next compaction.
+// Expired keys the scan meets are removed from the index (they are dead: no
+// log record is needed), so that none is left pointing into a removed file.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -47,9 +75,19 @@ Result<CompactionReport> DBImpl::Compact() {
 
 Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   const auto start = std::chrono::steady_clock::now();
+  const bool located = opts_.max_memory_bytes > 0;
   uint64_t covered, epoch;
   std::vector<SegmentFile> old_segments;
   uint64_t old_base;
+  std::vector<uint32_t> old_files;  // value files the image replaces (sorted)
+  struct StopTracking {
+    DBImpl* db;
+    ~StopTracking() {
+      Lock lk(db->mu_);
+      db->track_swaps_ = false;
+      db->swaps_.clear();
+    }
+  } stop_tracking{this};
   {
     Lock lk(mu_);
     Status s = CheckWritable();
@@ -76,6 +114,18 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     old_segments.assign(segments_.begin(), segments_.end() - 1);
     old_base = base_seq_;
     epoch = swap_epoch_;
+    // Every file values may lie in, except the segment new writes go to.
+    for (auto& [no, vf] : value_files_) {
+      if (no != segments_.back().id) old_files.push_back(no);
+      // Open what entries still point into: if this image takes the old
+      // image's name (nothing was written since), the old bytes stay readable.
+      if (ks_.FileRefs(no) > 0 && !vf.reader) {
+        std::string path;
+        (void)ValueFileLocked(no, &path);
+      }
+    }
+    swaps_.clear();
+    track_swaps_ = located;
   }
 
   // ---- 2. The image.
@@ -136,6 +186,30 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     return es;
   };
   uint64_t keys = 0;
+  // A value captured as a location, read after the lock is let go.
+  struct DiskValue {
+    std::string key;
+    int64_t expire_at_ms;
+    uint32_t len;
+    DiskLoc loc;
+    std::shared_ptr<RandomAccessFile> file;
+    std::string path;
+  };
+  std::vector<DiskValue> disk_values;
+  std::vector<std::string> expired;
+  std::string value;
+  auto put_op = [&](uint32_t db, std::string_view key, int64_t expire_at_ms, std::string_view v,
+                    uint32_t checksum) {
+    rec.push_back(char(expire_at_ms ? wal::kPutExpire : wal::kPut));
+    PutVarint64(&rec, db);
+    PutLengthPrefixed(&rec, key);
+    PutVarint64(&rec, v.size());
+    if (hint) hint->Add(db, key, expire_at_ms, rec.size(), uint32_t(v.size()), checksum);
+    rec.append(v);
+    if (expire_at_ms) PutFixed64(&rec, uint64_t(expire_at_ms));
+    rec_count++;
+    keys++;
+  };
   for (uint32_t db = 0; db < opts_.num_databases; db++) {
     uint64_t cursor = 0;
     do {
@@ -149,8 +223,26 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
         }
         int64_t now = NowMs();
         Status read_error;
+        disk_values.clear();
+        expired.clear();
         cursor = ks_.db(db).Scan(cursor, 512, [&](Entry* e) {
-          if (e->ExpiredAt(now) || !read_error.ok()) return;
+          if (!read_error.ok()) return;
+          if (e->ExpiredAt(now)) {
+            expired.emplace_back(e->key());
+            return;
+          }
+          if (e->on_disk() && located) {
+            DiskValue dv{
+                std::string(e->key()), e->expire_at_ms, e->value_len, e->loc(), nullptr, ""};
+            auto f = ValueFileLocked(dv.loc.file, &dv.path);
+            if (!f.ok()) {
+              read_error = f.status();
+              return;
+            }
+            dv.file = *f;
+            disk_values.push_back(std::move(dv));
+            return;
+          }
           if (e->on_disk()) {
             // A snapshot entry whose value the loader has not read yet.
             auto m = MaterializeLocked(db, e);
@@ -160,27 +252,20 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
             }
             e = *m;
           }
-          rec.push_back(char(e->expire_at_ms ? wal::kPutExpire : wal::kPut));
-          PutVarint64(&rec, db);
-          PutLengthPrefixed(&rec, e->key());
-          PutVarint64(&rec, e->value_len);
-          if (hint) {
-            hint->Add(db, e->key(), e->expire_at_ms, rec.size(), e->value_len,
-                      ValueChecksum(e->value()));
-          }
-          rec.append(e->value());
-          if (e->expire_at_ms) PutFixed64(&rec, uint64_t(e->expire_at_ms));
-          rec_count++;
-          keys++;
+          const uint32_t checksum = e->has_loc() ? e->loc().checksum : ValueChecksum(e->value());
+          put_op(db, e->key(), e->expire_at_ms, e->value(), checksum);
         });
         if (!read_error.ok()) {
           // Never write an image that silently lacks a key: stop, keep the log.
           return fail(read_error);
         }
+        // Dead keys leave the index (see the file comment); Find removes them.
+        for (const std::string& k : expired) (void)ks_.Find(db, k, now);
       }
-      if (rec.size() >= (1u << 20)) {
-        s = emit();
-        if (!s.ok()) return fail(s);
+      auto flush_rec = [&]() -> Status {
+        if (rec.size() < (1u << 20)) return Status::OK();
+        Status es = emit();
+        if (!es.ok()) return es;
         // Rate limit: stay at or below compact_rate_bytes_per_sec so that
         // foreground writes keep most of the disk.
         if (opts_.compact_rate_bytes_per_sec > 0) {
@@ -189,7 +274,22 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
                        (std::chrono::steady_clock::now() - start);
           if (ahead.count() > 0) std::this_thread::sleep_for(ahead);
         }
+        return Status::OK();
+      };
+      // Values captured as locations: read in file order, checked, copied.
+      // The bytes at a location never change, and the file stays open.
+      std::sort(disk_values.begin(), disk_values.end(), [](const DiskValue& a, const DiskValue& b) {
+        return a.loc.file != b.loc.file ? a.loc.file < b.loc.file : a.loc.offset < b.loc.offset;
+      });
+      for (const DiskValue& dv : disk_values) {
+        s = ReadValueAt(*dv.file, dv.path, dv.loc, dv.len, dv.key, &value);
+        if (!s.ok()) return fail(s);
+        put_op(db, dv.key, dv.expire_at_ms, value, dv.loc.checksum);
+        s = flush_rec();
+        if (!s.ok()) return fail(s);
       }
+      s = flush_rec();
+      if (!s.ok()) return fail(s);
     } while (cursor != 0);
   }
   if (rec_count > 0) {
@@ -232,11 +332,14 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
   // The snapshot's name appears after the image's: a crash between the two
   // leaves an image without a snapshot (loaded the slow way), never a
   // snapshot without its image.
+  bool hint_installed = false;
   if (s.ok() && hint_file) {
     Status hs = env_->RenameFile(hint_tmp, hint_final);
     if (!hs.ok()) {
       Log(LogLevel::kWarning, "compaction: no snapshot: " + hs.ToString());
       (void)env_->RemoveFile(hint_tmp);
+    } else {
+      hint_installed = true;
     }
   }
   if (s.ok()) s = env_->SyncDir(dir_);
@@ -245,6 +348,7 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     if (hint_file) (void)env_->RemoveFile(hint_tmp);
     return s;
   }
+  uint32_t new_file;
   {
     Lock lk(mu_);
     segments_.erase(segments_.begin(), segments_.begin() + old_segments.size());
@@ -252,17 +356,49 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     base_bytes_ = base_size;
     compactions_++;
     report->bytes_after = LogBytesLocked();
+    new_file = kBaseFileTag | next_base_number_++;
+    value_files_[new_file] = ValueFile{final_path, nullptr};
+    base_file_ = new_file;
+  }
+  if (located && hint_installed) {
+    // Entries pointing into the replaced files now point into the image (the
+    // file comment says why that is safe).
+    Status rs = RelocateFromHint(hint_final, covered, base_size, new_file, old_files);
+    if (!rs.ok()) Log(LogLevel::kWarning, "compaction: moving value locations: " + rs.ToString());
   }
 
-  // ---- 4. Remove what the image replaced.
+  // ---- 4. Remove what the image replaced, once no entry points into it.
+  std::vector<std::string> doomed;
+  uint64_t kept = 0;
+  {
+    Lock lk(mu_);
+    for (uint32_t no : old_files) {
+      auto it = value_files_.find(no);
+      if (it == value_files_.end()) continue;
+      if (ks_.FileRefs(no) > 0) {
+        kept += ks_.FileRefs(no);
+        continue;
+      }
+      if (it->second.path != final_path) doomed.push_back(it->second.path);
+      value_files_.erase(it);
+    }
+  }
   for (const auto& seg : old_segments) {
-    Status rs = env_->RemoveFile(seg.path);
-    if (!rs.ok())
-      Log(LogLevel::kWarning, "compaction: could not remove " + seg.path + ": " + rs.ToString());
+    // A segment id too large for a DiskLoc has no value file (never named).
+    if (seg.id >= kBaseFileTag) doomed.push_back(seg.path);
+  }
+  if (kept > 0) {
+    Log(LogLevel::kWarning, "compaction: " + std::to_string(kept) +
+                                " values still point into replaced files; those files are kept "
+                                "until a later compaction moves them");
   }
   if (old_base != 0 && old_base != covered) {
     (void)env_->RemoveFile(dir_ + "/" + HintFileName(old_base));
-    (void)env_->RemoveFile(dir_ + "/" + wal::BaseFileName(old_base));
+  }
+  for (const std::string& path : doomed) {
+    Status rs = env_->RemoveFile(path);
+    if (!rs.ok())
+      Log(LogLevel::kWarning, "compaction: could not remove " + path + ": " + rs.ToString());
   }
   s = env_->SyncDir(dir_);
   if (!s.ok()) Log(LogLevel::kWarning, "compaction: directory sync failed: " + s.ToString());

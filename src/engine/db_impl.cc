@@ -121,16 +121,28 @@ Status DBImpl::RecoverPhase(const std::unordered_set<uint64_t>* skip, RecoveryOu
   params.modify_files = true;
   params.skip_seqs = skip;
   params.log = [this](LogLevel l, std::string_view m) { Log(l, m); };
+  // Values left on disk name their files (db_impl_values.cc).
+  params.value_budget = opts_.max_memory_bytes;
+  params.base_file = kBaseFileTag | next_base_number_++;
+  ks_.set_loc_slots(opts_.max_memory_bytes > 0);
+  value_files_.clear();
+  base_file_ = 0;
   RecoveryOutcome& out = *result;
   s = Recover(params, &ks_, &out);
   if (!s.ok()) return s;
-  base_file_.reset();
-  if (ks_.on_disk() > 0) {
-    // Values of snapshot entries are read from the base image on demand.
-    auto f = env_->NewRandomAccessFile(out.base_path);
+  if (!out.base_path.empty()) {
+    base_file_ = params.base_file;
+    value_files_[base_file_] = ValueFile{out.base_path, nullptr};
+  }
+  for (const SegmentFile& seg : out.segments) {
+    if (seg.id < kBaseFileTag) value_files_[uint32_t(seg.id)] = ValueFile{seg.path, nullptr};
+  }
+  if (ks_.FileRefs(base_file_) > 0) {
+    // Values of snapshot entries are read from the base image on demand;
+    // open it now, so that a damaged file system shows at start-up.
+    std::string path;
+    auto f = ValueFileLocked(base_file_, &path);
     if (!f.ok()) return f.status();
-    base_file_ = std::shared_ptr<RandomAccessFile>(std::move(*f));
-    base_path_ = out.base_path;
   }
   expired_at_open_ = ks_.DropExpired(NowMs());
   recovery_ = out.report;
@@ -229,6 +241,7 @@ Status DBImpl::StartPhase(bool rewrite) {
     active_id_ = id;
     segments_.push_back(SegmentFile{id, dir_ + "/" + wal::SegmentFileName(id),
                                     wal::kSegmentHeaderSize, last_seq_ + 1});
+    if (id < kBaseFileTag) value_files_[uint32_t(id)] = ValueFile{segments_.back().path, nullptr};
   }
 
   char line[256];
@@ -257,7 +270,13 @@ Status DBImpl::StartPhase(bool rewrite) {
   if (opts_.auto_compact) {
     compact_thread_ = std::thread([this] { CompactThreadMain(); });
   }
-  if (base_file_) loader_thread_ = std::thread([this] { LoaderMain(); });
+  if (base_file_ && ks_.on_disk() > 0 &&
+      (opts_.max_memory_bytes == 0 || ks_.cached_bytes() < opts_.max_memory_bytes)) {
+    // Read the snapshot's values in (under max-memory only up to the budget).
+    loader_file_ = base_file_;
+    loader_path_ = value_files_[base_file_].path;
+    loader_thread_ = std::thread([this] { LoaderMain(); });
+  }
   return Status::OK();
 }
 
@@ -295,6 +314,7 @@ Status DBImpl::Close() {
     }
   }
   ks_.Clear();
+  value_files_.clear();  // a reader still reading holds its file open
   dir_lock_.reset();
   cv_.notify_all();
   return s;
@@ -429,7 +449,7 @@ Status DBImpl::ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows
   }
   uint32_t effective = 0;
   for (const auto& op : ops) {
-    if (op.code == wal::kSwapDb) swap_epoch_++;
+    if (op.code == wal::kSwapDb) NoteSwapLocked(op);
     // Only ops that changed something are logged (keyspace.h explains why
     // this matters for expiry).
     if (ks_.Apply(op, now)) {
@@ -493,6 +513,11 @@ Status DBImpl::WriteOutLocked(Lock& lk, bool do_sync) {
   if (s.ok()) {
     written_seq_ = upto;
     bytes_written_ += buf.size();
+    if (opts_.max_memory_bytes > 0 && !buf.empty()) {
+      // We hold the flush token, so segments_.back() is the file just
+      // written, and it was `size` bytes long before.
+      LocateWrittenLocked(buf, segments_.back().id, segments_.back().size);
+    }
     segments_.back().size += buf.size();
     if (do_sync) {
       synced_seq_ = upto;
@@ -606,6 +631,7 @@ Status DBImpl::RollOverLocked(Lock& lk, uint64_t need) {
   reserved_ = reserved;
   segments_.push_back(
       SegmentFile{id, dir_ + "/" + wal::SegmentFileName(id), wal::kSegmentHeaderSize, first});
+  if (id < kBaseFileTag) value_files_[uint32_t(id)] = ValueFile{segments_.back().path, nullptr};
   if (!ts.ok() && write_error_.ok()) {
     // The trim's fsync failed: that file's metadata may not be on disk.
     write_error_ = Status::IOError("trimming a sealed log segment: " + ts.message());
@@ -778,7 +804,15 @@ void DBImpl::SyncThreadMain() {
       if (stop_sync_) return;
     }
     Lock lk(mu_);
-    if (closed_ || !write_error_.ok()) continue;
+    if (closed_) continue;
+    if (opts_.max_memory_bytes > 0) {
+      // Catch up with what the bounded steps after writes and reads left
+      // over budget (EvictLocked): up to two turns of the CLOCK hand.
+      size_t slots = 0;
+      for (uint32_t i = 0; i < ks_.num_dbs(); i++) slots += ks_.db(i).capacity() + 1;
+      EvictLocked(2 * slots);
+    }
+    if (!write_error_.ok()) continue;
     if (disk_full_ && std::chrono::steady_clock::now() >= space_retry_at_) {
       // Retry the reservation that failed, so that writes resume once space
       // is freed even if no one tries to write meanwhile. The outcome is
@@ -825,12 +859,11 @@ Status DBImpl::Read(uint32_t db, std::string_view key,
   int64_t now = NowMs();
   Entry* e = ks_.Find(db, key, now);
   if (!e) return Status::NotFound();
-  if (e->on_disk()) {
-    auto m = MaterializeLocked(db, e);
-    if (!m.ok()) return m.status();
-    e = *m;
+  if (e->on_disk()) return ReadFromDisk(lk, db, key, e, fn, touch, now);
+  if (touch) {
+    e->access_s = uint32_t(now / 1000);
+    if (opts_.max_memory_bytes > 0) e->flags |= Entry::kRef;  // CLOCK: keep it cached
   }
-  if (touch) e->access_s = uint32_t(now / 1000);
   fn(e->value(), e->expire_at_ms);
   return Status::OK();
 }
@@ -866,6 +899,18 @@ uint64_t DBImpl::Scan(uint32_t db, uint64_t cursor, size_t count,
   int64_t now = NowMs();
   return ks_.db(db).Scan(cursor, count == 0 ? 10 : count, [&](Entry* e) {
     if (e->ExpiredAt(now)) return;
+    if (e->on_disk() && opts_.max_memory_bytes > 0) {
+      // Under max-memory a scan reads values without caching them, so that
+      // walking the keyspace does not push the hot values out.
+      std::string value;
+      Status s = ReadValueLocked(e, &value);
+      if (!s.ok()) {
+        Log(LogLevel::kError, "scan: " + s.ToString());
+        return;
+      }
+      fn(e->key(), value, e->expire_at_ms);
+      return;
+    }
     if (e->on_disk()) {
       auto m = MaterializeLocked(db, e);
       if (!m.ok()) {
@@ -966,6 +1011,11 @@ DbStats DBImpl::Stats() {
   st.segments = segments_.size() + (base_seq_ ? 1 : 0);
   st.live_bytes = ks_.live_bytes();
   st.values_on_disk = ks_.on_disk();
+  st.max_memory = opts_.max_memory_bytes;
+  st.value_bytes_in_memory = ks_.cached_bytes();
+  st.value_evictions = evictions_;
+  st.value_disk_reads = disk_reads_;
+  st.value_disk_read_bytes = disk_read_bytes_;
   st.syncs = syncs_;
   st.writes = writes_;
   st.bytes_written = bytes_written_;

@@ -36,6 +36,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -238,13 +239,56 @@ class DBImpl final : public DB {
   uint64_t auto_compactions_ = 0;     // guarded by mu_
   std::thread compact_thread_;
 
-  // Snapshot loading (snapshot.h, db_impl_snapshot.cc): entries loaded from a
-  // hint file keep their values in the base image until read or loaded.
+  // ---- Values on disk (db_impl_values.cc; docs/memory.md). Entries loaded
+  // from a snapshot (snapshot.h), and under max-memory every entry whose
+  // value was written to a file, know where the value lies (Entry's
+  // DiskLoc); an on-disk entry is read from there when needed.
+  struct ValueFile {
+    std::string path;
+    std::shared_ptr<RandomAccessFile> reader;  // opened on first use
+  };
+  // The open file a DiskLoc names. Requires mu_. The shared_ptr keeps it
+  // readable after compaction removes it (a reader that has let go of mu_).
+  Result<std::shared_ptr<RandomAccessFile>> ValueFileLocked(uint32_t file, std::string* path);
+  // Reads the on-disk value of e under mu_ (checked; never cached).
+  Status ReadValueLocked(const Entry* e, std::string* out);
+  // Reads the on-disk value of e and keeps it in memory (MaterializeLocked)
+  // and gives the entry that replaced e.
   Result<Entry*> MaterializeLocked(uint32_t db, Entry* e);
+  // Replaces on-disk entry e of db by one holding `value` (read from e's
+  // location); returns it.
+  Entry* CacheLocked(uint32_t db, Entry* e, std::string_view value, bool touch);
+  // Read() of an on-disk entry: reads the value with mu_ released.
+  Status ReadFromDisk(Lock& lk, uint32_t db, std::string_view key, Entry* e,
+                      const std::function<void(std::string_view, int64_t)>& fn, bool touch,
+                      int64_t now);
+  // max-memory: `buf` (whole records) was just written at `offset` of
+  // segment `id`; the entries still holding those values learn where they
+  // lie, and become evictable.
+  void LocateWrittenLocked(std::string_view buf, uint64_t id, uint64_t offset);
+  // max-memory: drops cached values (CLOCK) while more than the budget is
+  // cached, looking at no more than max_slots index slots.
+  void EvictLocked(size_t max_slots);
+  // A SWAPDB was applied (compaction restarts, or maps its relocations).
+  void NoteSwapLocked(const DecodedOp& op);
+  // Compaction under max-memory: entries whose value lies in a file of
+  // `old_files` get the location the new image's snapshot gives
+  // (compaction.cc explains why this is safe).
+  Status RelocateFromHint(const std::string& hint_path, uint64_t covered, uint64_t base_size,
+                          uint32_t new_file, const std::vector<uint32_t>& old_files);
   void LoaderMain();
-  std::shared_ptr<RandomAccessFile> base_file_;  // guarded by mu_; set while values are on disk
-  std::string base_path_;
+  std::map<uint32_t, ValueFile> value_files_;  // by DiskLoc::file; guarded by mu_
+  uint32_t base_file_ = 0;                     // the current base image's DiskLoc::file (0: none)
+  uint32_t next_base_number_ = 1;              // for kBaseFileTag | n
+  uint32_t loader_file_ = 0;                   // the image LoaderMain reads
+  std::string loader_path_;
   std::thread loader_thread_;
+  // SWAPDBs applied while a compaction is relocating (compaction.cc).
+  bool track_swaps_ = false;
+  std::vector<std::pair<uint32_t, uint32_t>> swaps_;
+  uint64_t evictions_ = 0;  // statistics, guarded by mu_
+  uint64_t disk_reads_ = 0;
+  uint64_t disk_read_bytes_ = 0;
 
   std::thread sync_thread_;
   std::mutex sync_mu_;

@@ -20,7 +20,7 @@ uint64_t DBImpl::AppendCrossLocked(const WriteBatch& part, std::string_view txn_
   pending_.append(txn_op);
   uint32_t count = 1;
   for (const auto& op : ops) {
-    if (op.code == wal::kSwapDb) swap_epoch_++;
+    if (op.code == wal::kSwapDb) NoteSwapLocked(op);
     if (ks_.Apply(op, now)) {
       pending_.append(op.encoded.data(), op.encoded.size());
       count++;

@@ -1,9 +1,11 @@
 // DBImpl and snapshots (snapshot.h): entries loaded from a hint file keep
 // their values in the base image. A value is read, checked against the
 // checksum the hint recorded, and kept in memory the first time anything
-// needs it; meanwhile a background loader reads the whole image once,
-// sequentially, and fills in the rest, so that after a few seconds the
-// database is exactly what it would be had it loaded the image itself.
+// needs it (db_impl_values.cc); meanwhile a background loader reads the
+// whole image once, sequentially, and fills in the rest, so that after a few
+// seconds the database is exactly what it would be had it loaded the image
+// itself. Under max-memory the loader stops once the budget is full; the
+// rest stays on disk.
 #include "common/hash.h"
 #include "engine/db_impl.h"
 #include "engine/snapshot.h"
@@ -13,33 +15,9 @@
 
 namespace walnut {
 
-Result<Entry*> DBImpl::MaterializeLocked(uint32_t db, Entry* e) {
-  if (!e->on_disk()) return e;
-  const DiskLoc loc = e->loc();
-  auto damaged = [&](const std::string& why) {
-    return Status::Corruption(base_path_ + " at offset " + std::to_string(loc.offset) +
-                              ": the value of key '" + std::string(e->key()) + "' " + why);
-  };
-  if (!base_file_) return damaged("cannot be read: the base image is not open");
-  // Read under the lock: simple, and rare (the loader fills values in soon).
-  std::string buf(e->value_len, '\0');
-  std::string_view got;
-  Status s = base_file_->Read(loc.offset, e->value_len, buf.data(), &got);
-  if (!s.ok()) return s;
-  if (got.size() != e->value_len) return damaged("is cut short");
-  if (ValueChecksum(got) != loc.checksum) {
-    return damaged("does not match its checksum; it is not served");
-  }
-  Entry* fresh = Entry::Make(e->hash, e->key(), got, e->expire_at_ms);
-  fresh->access_s = e->access_s;
-  ks_.Materialized(db, e, fresh);
-  if (ks_.on_disk() == 0) base_file_.reset();  // every value is in memory now
-  return fresh;
-}
-
 void DBImpl::LoaderMain() {
   const auto start = std::chrono::steady_clock::now();
-  auto opened = wal::SegmentReader::Open(env_, base_path_);
+  auto opened = wal::SegmentReader::Open(env_, loader_path_);
   if (!opened.ok()) {
     Log(LogLevel::kError, "snapshot loader: " + opened.status().ToString());
     return;
@@ -53,7 +31,7 @@ void DBImpl::LoaderMain() {
     auto outcome = r.Next(&rec, &io);
     if (!io.ok() || outcome == wal::SegmentReader::Outcome::kDamage) {
       // The values still on disk stay there; each is checked when read.
-      Log(LogLevel::kError, "snapshot loader stopped at " + base_path_ + " offset " +
+      Log(LogLevel::kError, "snapshot loader stopped at " + loader_path_ + " offset " +
                                 std::to_string(r.offset()) + ": " +
                                 (io.ok() ? wal::ParseStatusText(r.damage()) : io.ToString()));
       return;
@@ -64,15 +42,19 @@ void DBImpl::LoaderMain() {
     const uint64_t ops_at = r.offset() - rec.size + wal::kRecordHeaderSize + wal::kBatchPrefixSize;
     std::string_view in = rec.ops;
     Lock lk(mu_);
-    if (closed_ || ks_.on_disk() == 0) break;
+    const uint64_t budget = opts_.max_memory_bytes;
+    if (closed_ || ks_.on_disk() == 0 || (budget > 0 && ks_.cached_bytes() >= budget)) break;
     for (uint32_t k = 0; k < rec.count; k++) {
       DecodedOp op;
       if (!DecodeOp(&in, &op).ok() || op.db >= ks_.num_dbs()) break;
       const uint64_t value_at = ops_at + uint64_t(op.value.data() - rec.ops.data());
       Entry* e = ks_.db(op.db).Find(op.key, HashKey(op.key));
       // Only an entry still pointing at exactly this value: a key written
-      // since start-up already has its own (newer) value in memory.
-      if (!e || !e->on_disk() || e->loc().offset != value_at) continue;
+      // since start-up already has its own (newer) value in memory, and one
+      // a compaction moved since points into another file.
+      if (!e || !e->on_disk() || e->loc().file != loader_file_ || e->loc().offset != value_at) {
+        continue;
+      }
       // And only a value of exactly the entry's length and checksum: a hint
       // could name this offset with another length (forged: its checksums
       // are right), and filling that in would serve what a read refuses and
@@ -80,13 +62,16 @@ void DBImpl::LoaderMain() {
       if (op.value.size() != e->value_len || ValueChecksum(op.value) != e->loc().checksum) {
         continue;
       }
-      Entry* fresh = Entry::Make(e->hash, e->key(), op.value, e->expire_at_ms);
+      if (budget > 0 && ks_.cached_bytes() + op.value.size() > budget) break;
+      Entry* fresh =
+          budget > 0 ? Entry::MakeLocated(e->hash, e->key(), op.value, e->expire_at_ms, e->loc())
+                     : Entry::Make(e->hash, e->key(), op.value, e->expire_at_ms);
       fresh->access_s = e->access_s;
       ks_.Materialized(op.db, e, fresh);
       loaded++;
     }
     if (ks_.on_disk() == 0) {
-      base_file_.reset();
+      for (auto& [no, vf] : value_files_) vf.reader.reset();  // every value is in memory
       break;
     }
   }

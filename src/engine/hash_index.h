@@ -56,6 +56,10 @@ class HashIndex {
   // Advances *position, wrapping to 0.
   void SweepSlots(size_t* position, size_t slots, const std::function<bool(const Entry*)>& pred,
                   const std::function<void(Entry*)>& on_remove);
+  // Slot i (< capacity()): its entry or null. SetSlotAt replaces a slot's
+  // entry by another with the same key (the caller frees the old one).
+  Entry* SlotAt(size_t i) const { return slots_[i]; }
+  void SetSlotAt(size_t i, Entry* e) { slots_[i] = e; }
   // Every entry, in slot order. fn must not modify the table.
   void ForEach(const std::function<void(const Entry*)>& fn) const;
 

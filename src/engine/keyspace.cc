@@ -34,7 +34,12 @@ void Keyspace::Insert(uint32_t db, Entry* e) {
     d.expire_sum += e->expire_at_ms;
   }
   live_bytes_ += e->key_len + e->value_len;
-  if (e->on_disk()) on_disk_++;
+  if (e->on_disk()) {
+    on_disk_++;
+  } else {
+    cached_bytes_ += e->value_len;
+  }
+  if (e->has_loc()) Ref(e);
   if (Entry* old = d.index.Upsert(e)) {
     Removed(db, old);
     Entry::Free(old);
@@ -47,13 +52,75 @@ void Keyspace::Removed(uint32_t db, const Entry* e) {
     dbs_[db].expire_sum -= e->expire_at_ms;
   }
   live_bytes_ -= e->key_len + e->value_len;
-  if (e->on_disk()) on_disk_--;
+  if (e->on_disk()) {
+    on_disk_--;
+  } else {
+    cached_bytes_ -= e->value_len;
+  }
+  if (e->has_loc()) Unref(e);
+}
+
+void Keyspace::Unref(const Entry* e) {
+  auto it = file_refs_.find(e->loc().file);
+  if (--it->second == 0) file_refs_.erase(it);
 }
 
 void Keyspace::Materialized(uint32_t db, Entry* old, Entry* e) {
   dbs_[db].index.ReplaceInPlace(old, e);
   if (old->on_disk()) on_disk_--;
+  cached_bytes_ += e->value_len;
+  if (old->has_loc()) Unref(old);
+  if (e->has_loc()) Ref(e);
   Entry::Free(old);
+}
+
+void Keyspace::SetLoc(Entry* e, const DiskLoc& loc) {
+  e->set_loc(loc);
+  Ref(e);
+}
+
+void Keyspace::Relocate(Entry* e, const DiskLoc& loc) {
+  Unref(e);
+  e->set_loc(loc);
+  Ref(e);
+}
+
+void Keyspace::ApplyLocatedPut(const DecodedOp& op, const DiskLoc& loc, bool in_memory) {
+  const uint64_t h = HashKey(op.key);
+  Entry* e = in_memory
+                 ? Entry::MakeLocated(h, op.key, op.value, op.expire_at_ms, loc)
+                 : Entry::MakeOnDisk(h, op.key, uint32_t(op.value.size()), op.expire_at_ms, loc);
+  Insert(op.db, e);
+}
+
+uint64_t Keyspace::Evict(uint64_t budget, size_t max_slots) {
+  uint64_t evicted = 0;
+  for (size_t looked = 0; cached_bytes_ > budget && looked < max_slots; looked++) {
+    HashIndex& index = dbs_[clock_db_].index;
+    if (clock_pos_ >= index.capacity()) {
+      clock_pos_ = 0;
+      clock_db_ = (clock_db_ + 1) % uint32_t(dbs_.size());
+      continue;
+    }
+    Entry* e = index.SlotAt(clock_pos_);
+    if (e && (e->flags & Entry::kHasLoc)) {
+      if (e->flags & Entry::kRef) {
+        e->flags &= ~Entry::kRef;  // read lately: a second chance
+      } else {
+        // Same key, expiry and location; the value's bytes are on disk
+        // (checksummed), so nothing is lost and nothing is written.
+        Entry* d = Entry::MakeOnDisk(e->hash, e->key(), e->value_len, e->expire_at_ms, e->loc());
+        d->access_s = e->access_s;
+        index.SetSlotAt(clock_pos_, d);
+        on_disk_++;
+        cached_bytes_ -= e->value_len;
+        Entry::Free(e);
+        evicted++;
+      }
+    }
+    clock_pos_++;
+  }
+  return evicted;
 }
 
 void Keyspace::Erase(uint32_t db, Entry* e) {
@@ -68,7 +135,12 @@ void Keyspace::ClearDb(uint32_t db) {
   Db& d = dbs_[db];
   d.index.ForEach([&](const Entry* e) {
     live_bytes_ -= e->key_len + e->value_len;
-    if (e->on_disk()) on_disk_--;
+    if (e->on_disk()) {
+      on_disk_--;
+    } else {
+      cached_bytes_ -= e->value_len;
+    }
+    if (e->has_loc()) Unref(e);
   });
   d.index.Clear();
   d.expires = 0;
@@ -83,7 +155,7 @@ bool Keyspace::Apply(const DecodedOp& op, int64_t now_ms) {
   switch (op.code) {
     case wal::kPut:
     case wal::kPutExpire: {
-      Entry* e = Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms);
+      Entry* e = Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms, loc_slots_);
       e->access_s = uint32_t(now_ms / 1000);  // 0 in replay: "since start-up"
       Insert(op.db, e);
       return true;

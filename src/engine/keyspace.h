@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "engine/hash_index.h"
 #include "engine/write_batch_internal.h"
 
@@ -49,12 +50,41 @@ class Keyspace {
   // 0 when there are none. Exact: the sum of expiry times is kept up to date.
   int64_t AverageTtlMs(uint32_t db, int64_t now_ms) const;
   uint64_t live_bytes() const { return live_bytes_; }
-  // Entries whose value is still in the base image (snapshot.h).
+  // Entries whose value is only on disk (Entry::kValueOnDisk): loaded from a
+  // snapshot and not read yet, or evicted under max-memory.
   uint64_t on_disk() const { return on_disk_; }
+  // Bytes of the values held in memory (of the entries not on_disk()).
+  uint64_t cached_bytes() const { return cached_bytes_; }
   // Replaces an on-disk entry of db with `e` (same key, value in memory).
   void Materialized(uint32_t db, Entry* old, Entry* e);
   // Inserts an entry loaded from a snapshot.
   void InsertLoaded(uint32_t db, Entry* e) { Insert(db, e); }
+
+  // ---- Values on disk under max-memory (docs/memory.md).
+  // Every in-memory entry made from now on gets room for a DiskLoc
+  // (Entry::kLocSlot), so that it can learn where its value was written.
+  void set_loc_slots(bool on) { loc_slots_ = on; }
+  // Entries whose DiskLoc names `file` (on disk or cached with a location):
+  // a file may be deleted only when none do.
+  uint64_t FileRefs(uint32_t file) const {
+    auto it = file_refs_.find(file);
+    return it == file_refs_.end() ? 0 : it->second;
+  }
+  // e, in memory with a loc slot and no location yet, learns where a copy of
+  // its value lies.
+  void SetLoc(Entry* e, const DiskLoc& loc);
+  // e (has_loc()) now points at another copy of the same bytes.
+  void Relocate(Entry* e, const DiskLoc& loc);
+  // Applies a put whose value lies at `loc` (recovery under max-memory): the
+  // entry keeps the value in memory too when in_memory, else only `loc`.
+  void ApplyLocatedPut(const DecodedOp& op, const DiskLoc& loc, bool in_memory);
+  // CLOCK eviction: the hand walks the index slots (across dbs); an entry
+  // whose cached value has a location loses its reference bit if set, or
+  // else its value (it becomes an on-disk entry; no I/O). Stops once at most
+  // `budget` value bytes are cached or after `max_slots` slots. Entries with
+  // no location (written but not yet in a file) are passed over. Returns how
+  // many values were dropped.
+  uint64_t Evict(uint64_t budget, size_t max_slots);
   uint64_t expired_removed() const { return expired_removed_; }
   void Clear();
 
@@ -68,9 +98,17 @@ class Keyspace {
   void Removed(uint32_t db, const Entry* e);  // bookkeeping for a removed entry
   void ClearDb(uint32_t db);
 
+  void Ref(const Entry* e) { file_refs_[e->loc().file]++; }
+  void Unref(const Entry* e);
+
   std::vector<Db> dbs_;
   uint64_t live_bytes_ = 0;
   uint64_t on_disk_ = 0;
+  uint64_t cached_bytes_ = 0;
+  bool loc_slots_ = false;
+  absl::flat_hash_map<uint32_t, uint64_t> file_refs_;  // entries per DiskLoc::file
+  uint32_t clock_db_ = 0;                              // the CLOCK hand
+  size_t clock_pos_ = 0;
   uint64_t expired_removed_ = 0;
   uint32_t sweep_db_ = 0;
   size_t sweep_pos_ = 0;

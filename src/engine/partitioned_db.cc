@@ -99,6 +99,10 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
     // directory: each partition gets its share, so that N partitions do not
     // leave N times the garbage on disk.
     po.compact_min_log_bytes = opts_.compact_min_log_bytes / n;
+    // The value budget too is for the whole database: keys spread evenly
+    // over the partitions, and so do their values.
+    if (opts_.max_memory_bytes > 0)
+      po.max_memory_bytes = std::max<uint64_t>(1, opts_.max_memory_bytes / n);
     if (opts_.logger) {
       auto parent = opts_.logger;
       std::string prefix = "partition " + std::to_string(i) + ": ";
@@ -611,6 +615,10 @@ DbStats PartitionedDB::Stats() {
     r.skipped_bytes += st.recovery.skipped_bytes;
     r.snapshot_keys += st.recovery.snapshot_keys;
     all.values_on_disk += st.values_on_disk;
+    all.value_bytes_in_memory += st.value_bytes_in_memory;
+    all.value_evictions += st.value_evictions;
+    all.value_disk_reads += st.value_disk_reads;
+    all.value_disk_read_bytes += st.value_disk_read_bytes;
     for (auto& note : st.recovery.notes) r.notes.push_back(note);
   }
   for (size_t d = 0; d < ttl_sum.size(); d++) {
@@ -619,6 +627,7 @@ DbStats PartitionedDB::Stats() {
     }
   }
   all.partitions = uint32_t(parts_.size());
+  all.max_memory = opts_.max_memory_bytes;
   return all;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "engine/snapshot.h"
 #include "engine/wal_format.h"
@@ -62,10 +63,32 @@ Status MoveAway(Env* env, const std::string& dir, const SegmentFile& seg) {
   return s;
 }
 
+// Applies the ops of a record that starts at file offset `at` of `file` (a
+// DiskLoc::file; none if it does not fit one); under a value budget, puts
+// keep their values' locations (RecoveryParams::value_budget).
+void ApplyRecord(const RecoveryParams& p, Keyspace* ks, const wal::Record& rec,
+                 const std::vector<DecodedOp>& ops, uint64_t at, std::optional<uint32_t> file) {
+  if (p.value_budget == 0 || !file) {
+    for (const auto& op : ops) ks->Apply(op, /*now_ms=*/0);
+    return;
+  }
+  const uint64_t ops_at = at + wal::kRecordHeaderSize + wal::kBatchPrefixSize;
+  for (const auto& op : ops) {
+    if (op.code != wal::kPut && op.code != wal::kPutExpire) {
+      ks->Apply(op, 0);
+      continue;
+    }
+    const uint64_t value_at = ops_at + uint64_t(op.value.data() - rec.ops.data());
+    DiskLoc loc{value_at, ValueChecksum(op.value), *file};
+    ks->ApplyLocatedPut(op, loc, ks->cached_bytes() + op.value.size() <= p.value_budget);
+  }
+}
+
 // Loads a base image into ks. Damage is reported through *problem (the
 // caller decides per recovery mode); only I/O errors fail.
-Status LoadBase(Env* env, const std::string& path, uint64_t covered, Keyspace* ks,
+Status LoadBase(const RecoveryParams& p, const std::string& path, uint64_t covered, Keyspace* ks,
                 RecoveryOutcome* out, std::string* problem) {
+  Env* env = p.env;
   auto opened = wal::SegmentReader::Open(env, path);
   if (!opened.ok()) {
     if (opened.status().IsIOError() || opened.status().IsNotSupported()) return opened.status();
@@ -104,6 +127,8 @@ Status LoadBase(Env* env, const std::string& path, uint64_t covered, Keyspace* k
       continue;
     }
     std::string_view in = rec.ops;
+    std::vector<DecodedOp> ops;
+    ops.reserve(rec.count);
     for (uint32_t k = 0; k < rec.count; k++) {
       DecodedOp op;
       Status ds = DecodeOp(&in, &op);
@@ -117,9 +142,10 @@ Status LoadBase(Env* env, const std::string& path, uint64_t covered, Keyspace* k
       if (!ds.ok()) {
         return Status::Corruption(path + " at offset " + std::to_string(at) + ": " + ds.message());
       }
-      ks->Apply(op, 0);
-      out->ops++;
+      ops.push_back(op);
     }
+    ApplyRecord(p, ks, rec, ops, at, p.base_file);
+    out->ops += ops.size();
     out->report.records++;
     out->report.bytes += rec.size;
   }
@@ -210,7 +236,7 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
       if (p.use_hints && p.env->FileExists(hint_path)) {
         auto base_size = p.env->GetFileSize(path);
         HintLoadResult hr;
-        Status hs = base_size.ok() ? LoadHint(p.env, hint_path, x, *base_size, ks, &hr)
+        Status hs = base_size.ok() ? LoadHint(p.env, hint_path, x, *base_size, p.base_file, ks, &hr)
                                    : base_size.status();
         if (hs.ok()) {
           by_hint = true;
@@ -226,7 +252,7 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
           log(LogLevel::kWarning, "recovery: " + why);
         }
       }
-      Status s = by_hint ? Status::OK() : LoadBase(p.env, path, x, ks, out, &problem);
+      Status s = by_hint ? Status::OK() : LoadBase(p, path, x, ks, out, &problem);
       if (!s.ok()) return s;
       if (problem.empty()) {
         base_seq = x;
@@ -403,7 +429,9 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
                      "crash; not applied",
                  true);
           } else {
-            for (const auto& op : ops) ks->Apply(op, /*now_ms=*/0);
+            ApplyRecord(
+                p, ks, rec, ops, at,
+                seg.id < kBaseFileTag ? std::optional<uint32_t>(uint32_t(seg.id)) : std::nullopt);
           }
           out->ops += ops.size();
           out->report.records++;

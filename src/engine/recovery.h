@@ -71,6 +71,14 @@ struct RecoveryParams {
   // Load a base image's keys from its snapshot when there is a valid one
   // (the check tool reads the image itself, to verify all of it).
   bool use_hints = true;
+  // max-memory (docs/memory.md). When value_budget > 0, each value loaded
+  // from the base image or replayed from a segment keeps its location
+  // (DiskLoc::file: base_file, or the segment's id), and stays in memory only
+  // while fewer than value_budget value bytes are; the others are left on
+  // disk. 0: every value in memory (except those a snapshot leaves on disk).
+  uint64_t value_budget = 0;
+  // DiskLoc::file of the base image's values, with or without a budget.
+  uint32_t base_file = kBaseFileTag;
 };
 
 Status Recover(const RecoveryParams& params, Keyspace* keyspace, RecoveryOutcome* out);

@@ -48,6 +48,24 @@ uint32_t ValueChecksum(std::string_view value) {
   return uint32_t(XXH3_64bits(value.data(), value.size()));
 }
 
+Status ReadValueAt(const RandomAccessFile& f, const std::string& path, const DiskLoc& loc,
+                   uint32_t len, std::string_view key, std::string* out) {
+  auto damaged = [&](const std::string& why) {
+    return Status::Corruption(path + " at offset " + std::to_string(loc.offset) +
+                              ": the value of key '" + std::string(key) + "' " + why);
+  };
+  out->resize(len);
+  std::string_view got;
+  Status s = f.Read(loc.offset, len, out->data(), &got);
+  if (!s.ok()) return s;
+  if (got.size() != len) return damaged("is cut short");
+  if (ValueChecksum(got) != loc.checksum) {
+    return damaged("does not match its checksum; it is not served");
+  }
+  if (got.data() != out->data()) std::memmove(out->data(), got.data(), len);
+  return Status::OK();
+}
+
 // ---------------------------------------------------------------- writing
 
 HintWriter::HintWriter(WritableFile* out, uint64_t covered) : out_(out) {
@@ -107,8 +125,9 @@ Status HintWriter::Finish(uint64_t base_size) {
 
 // ---------------------------------------------------------------- loading
 
-Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t base_size,
-                Keyspace* ks, HintLoadResult* result) {
+Status ReadHint(Env* env, const std::string& path, uint64_t covered, uint64_t base_size,
+                uint32_t num_dbs, const std::function<Status(const std::vector<HintEntry>&)>& fn,
+                HintLoadResult* result) {
   auto f = env->NewRandomAccessFile(path);
   if (!f.ok()) return f.status();
   const uint64_t size = (*f)->Size();
@@ -134,6 +153,7 @@ Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t ba
 
   uint64_t at = kHintHeaderSize;
   uint64_t entries = 0;
+  std::vector<HintEntry> chunk;
   for (;;) {
     s = read(at, kChunkHeaderSize, &v);
     if (!s.ok()) return s;
@@ -154,6 +174,7 @@ Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t ba
       break;
     }
     std::string_view in = v;
+    chunk.clear();
     for (uint32_t i = 0; i < count; i++) {
       uint64_t db, expire, offset, vlen;
       std::string_view key;
@@ -163,22 +184,38 @@ Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t ba
       }
       const uint32_t checksum = DecodeFixed32(in.data());
       in.remove_prefix(4);
-      if (db >= ks->num_dbs()) return bad(at, "entry names database " + std::to_string(db));
+      if (db >= num_dbs) return bad(at, "entry names database " + std::to_string(db));
       if (vlen > 0xFFFFFFFFull || offset > base_size || vlen > base_size - offset ||
           int64_t(expire) < 0) {
         return bad(at, "entry points outside the base image");
       }
-      DiskLoc loc{offset, checksum, 0};
-      ks->InsertLoaded(uint32_t(db),
-                       Entry::MakeOnDisk(HashKey(key), key, uint32_t(vlen), int64_t(expire), loc));
+      chunk.push_back(
+          HintEntry{uint32_t(db), key, int64_t(expire), offset, uint32_t(vlen), checksum});
     }
     if (!in.empty()) return bad(at, "trailing bytes in a chunk");
+    s = fn(chunk);
+    if (!s.ok()) return s;
     entries += count;
     at += kChunkHeaderSize + len;
   }
   result->entries = entries;
   result->bytes = size;
   return Status::OK();
+}
+
+Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t base_size,
+                uint32_t file, Keyspace* ks, HintLoadResult* result) {
+  return ReadHint(
+      env, path, covered, base_size, ks->num_dbs(),
+      [&](const std::vector<HintEntry>& chunk) {
+        for (const HintEntry& h : chunk) {
+          DiskLoc loc{h.offset, h.checksum, file};
+          ks->InsertLoaded(
+              h.db, Entry::MakeOnDisk(HashKey(h.key), h.key, h.value_len, h.expire_at_ms, loc));
+        }
+        return Status::OK();
+      },
+      result);
 }
 
 }  // namespace walnut

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,6 +42,12 @@ namespace walnut {
 std::string HintFileName(uint64_t covered_seq);
 bool ParseHintFileName(std::string_view name, uint64_t* covered_seq);
 uint32_t ValueChecksum(std::string_view value);
+
+// Reads the value of `key`, len bytes at loc in file f (called path), into
+// *out and checks it against loc's checksum: Corruption naming the file,
+// offset and key if it is cut short or does not match.
+Status ReadValueAt(const RandomAccessFile& f, const std::string& path, const DiskLoc& loc,
+                   uint32_t len, std::string_view key, std::string* out);
 
 // Writes a hint file while compaction writes the base image, chunk by chunk.
 // An entry's value offset is known only once the record holding the value has
@@ -75,11 +82,30 @@ struct HintLoadResult {
   uint64_t bytes = 0;
 };
 
-// Loads hint file `path` for base image `covered` of `base_size` bytes into
-// ks as on-disk entries. Corruption (naming file, offset and cause) if the
-// hint is damaged or does not describe that image; ks is then partly filled
-// and must be cleared by the caller.
+// One key of a hint file.
+struct HintEntry {
+  uint32_t db;
+  std::string_view key;
+  int64_t expire_at_ms;
+  uint64_t offset;  // of the value in the base image
+  uint32_t value_len;
+  uint32_t checksum;
+};
+
+// Reads hint file `path` for base image `covered` of `base_size` bytes, one
+// checksummed chunk at a time, and passes each chunk's entries to fn (the
+// keys are valid during the call; a failure from fn stops the reading and is
+// returned). Corruption (naming file, offset and cause) if the hint is
+// damaged or does not describe that image; fn has then seen the chunks
+// before the damage.
+Status ReadHint(Env* env, const std::string& path, uint64_t covered, uint64_t base_size,
+                uint32_t num_dbs, const std::function<Status(const std::vector<HintEntry>&)>& fn,
+                HintLoadResult* result);
+
+// Loads hint file `path` into ks as on-disk entries whose DiskLoc names
+// `file` (the base image's value-file number). Errors as ReadHint's; ks is
+// then partly filled and must be cleared by the caller.
 Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t base_size,
-                Keyspace* ks, HintLoadResult* result);
+                uint32_t file, Keyspace* ks, HintLoadResult* result);
 
 }  // namespace walnut

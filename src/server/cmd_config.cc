@@ -97,7 +97,11 @@ const std::vector<Param>& Params() {
        [](const ServerConfig& c) { return std::to_string(c.client_output_hard_limit); }},
       {"active-expire-budget", true,
        [](const ServerConfig& c) { return std::to_string(c.active_expire_budget); }},
-      {"maxmemory", false, [](const ServerConfig&) { return std::string("0"); }},
+      // Redis's name for it. Redis evicts keys past maxmemory; Walnut keeps
+      // every key and moves values to disk (docs/memory.md), so nothing is
+      // ever evicted: the policy stays "noeviction".
+      {"max-memory", false, [](const ServerConfig& c) { return std::to_string(c.max_memory); }},
+      {"maxmemory", false, [](const ServerConfig& c) { return std::to_string(c.max_memory); }},
       {"maxmemory-policy", false, [](const ServerConfig&) { return std::string("noeviction"); }},
   };
   return kParams;

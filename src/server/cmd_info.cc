@@ -160,8 +160,9 @@ void InfoMemory(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("used_memory_peak", peak);
   b.Field("used_memory_peak_human", Human(peak));
   b.Field("used_memory_dataset", st.live_bytes);
-  b.Field("maxmemory", 0);
-  b.Field("maxmemory_human", "0B");
+  // Redis's field names; the budget is for values only (docs/memory.md).
+  b.Field("maxmemory", st.max_memory);
+  b.Field("maxmemory_human", Human(st.max_memory));
   b.Field("maxmemory_policy", "noeviction");
   b.Field("mem_fragmentation_ratio",
           used ? static_cast<double>(rss) / static_cast<double>(used) : 0.0);
@@ -286,8 +287,14 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_log_bytes", st.log_bytes);
   b.Field("walnut_segments", st.segments);
   b.Field("walnut_live_bytes", st.live_bytes);
-  // Values a snapshot left in the base image, not yet read into memory.
+  // Values only on disk: a snapshot's not yet read, or evicted under
+  // --max-memory (docs/memory.md), with what that budget holds and does.
   b.Field("walnut_values_on_disk", st.values_on_disk);
+  b.Field("walnut_max_memory", st.max_memory);
+  b.Field("walnut_value_bytes_in_memory", st.value_bytes_in_memory);
+  b.Field("walnut_value_evictions", st.value_evictions);
+  b.Field("walnut_value_disk_reads", st.value_disk_reads);
+  b.Field("walnut_value_disk_read_bytes", st.value_disk_read_bytes);
   b.Field("walnut_last_seq", st.last_seq);
   b.Field("walnut_written_seq", st.written_seq);
   b.Field("walnut_synced_seq", st.synced_seq);

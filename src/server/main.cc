@@ -73,6 +73,9 @@ int ParseFlags(int argc, char** argv, ServerConfig* config) {
       {"compact-min-log-bytes", "auto-compact only a log larger than this (default 16mb)"},
       {"compact-garbage-ratio", "auto-compact when this share of the log is dead (default 0.5)"},
       {"compact-rate", "compaction write rate limit in bytes/s, 0 = none (default 256mb)"},
+      {"max-memory",
+       "keep at most this many bytes of values in memory, the rest on disk (read when "
+       "needed); keys always stay in memory; 0 = all values in memory (default 0)"},
       {"proto-max-bulk-len", "largest bulk argument (default 512mb)"},
       {"client-query-buffer-limit", "largest unparsed input per client (default 1gb)"},
       {"client-output-soft-limit", "pause a client whose unread output exceeds this (64mb)"},
@@ -190,6 +193,7 @@ int main(int argc, char** argv) {
   options.compact_min_log_bytes = config.compact_min_log_bytes;
   options.compact_garbage_ratio = config.compact_garbage_ratio;
   options.compact_rate_bytes_per_sec = config.compact_rate_bytes_per_sec;
+  options.max_memory_bytes = config.max_memory;
   options.logger = [](walnut::LogLevel level, std::string_view msg) {
     switch (level) {
       case walnut::LogLevel::kDebug:

@@ -193,6 +193,7 @@ walnut::Status ApplyDirective(const std::string& raw_name, const std::vector<std
   // Redis spellings are accepted alongside ours so a redis.conf fragment works.
   if (name == "appendfsync") name = "fsync";
   if (name == "loglevel") name = "log-level";
+  if (name == "maxmemory") name = "max-memory";
   if (name == "logfile") name = "log-file";
   auto one = [&]() -> walnut::Status {
     if (v.size() != 1) return Bad(name, "expects one value");
@@ -258,6 +259,10 @@ walnut::Status ApplyDirective(const std::string& raw_name, const std::vector<std
     walnut::Status s = IntInRange(name, v, 0, 1ll << 50, &x);
     if (!s.ok()) return s;
     c->compact_min_log_bytes = static_cast<uint64_t>(x);
+  } else if (name == "max-memory") {
+    walnut::Status s = IntInRange(name, v, 0, 1ll << 50, &x);
+    if (!s.ok()) return s;
+    c->max_memory = static_cast<uint64_t>(x);
   } else if (name == "compact-rate") {
     walnut::Status s = IntInRange(name, v, 0, 1ll << 50, &x);
     if (!s.ok()) return s;

@@ -44,7 +44,11 @@ struct ServerConfig {
   uint64_t compact_min_log_bytes = 16ull << 20;
   double compact_garbage_ratio = 0.5;
   uint64_t compact_rate_bytes_per_sec = 256ull << 20;  // 0: unlimited
-  int http_port = 8080;                                // 0: no HTTP API
+  // Values kept in memory at most (Options::max_memory_bytes); the rest stay
+  // on disk and are read when needed. 0: every value in memory. Unlike
+  // Redis's maxmemory, no key is ever evicted (docs/memory.md).
+  uint64_t max_memory = 0;
+  int http_port = 8080;  // 0: no HTTP API
   // TLS on its own port (0: off), next to the plain --port (which may then
   // be 0, as in Redis). See tls.h.
   int tls_port = 0;

@@ -59,6 +59,15 @@ TEST(ServerConfig, DirectivesAndAliases) {
   EXPECT_FALSE(ApplyDirective("compact-garbage-ratio", {"x"}, &c).ok());
   ASSERT_TRUE(ApplyDirective("compact-min-log-bytes", {"1mb"}, &c).ok());
   EXPECT_EQ(c.compact_min_log_bytes, 1u << 20);
+  EXPECT_EQ(c.max_memory, 0u);  // off
+  ASSERT_TRUE(ApplyDirective("max-memory", {"100mb"}, &c).ok());
+  EXPECT_EQ(c.max_memory, 100u << 20);
+  ASSERT_TRUE(ApplyDirective("maxmemory", {"1gb"}, &c).ok());  // Redis's spelling
+  EXPECT_EQ(c.max_memory, 1u << 30);
+  ASSERT_TRUE(ApplyDirective("max-memory", {"0"}, &c).ok());
+  EXPECT_EQ(c.max_memory, 0u);
+  EXPECT_FALSE(ApplyDirective("max-memory", {"-1"}, &c).ok());
+  EXPECT_FALSE(ApplyDirective("max-memory", {"lots"}, &c).ok());
   EXPECT_FALSE(ApplyDirective("port", {"70000"}, &c).ok());
   EXPECT_FALSE(ApplyDirective("port", {"1", "2"}, &c).ok());
   EXPECT_FALSE(ApplyDirective("fsync", {"sometimes"}, &c).ok());

@@ -71,7 +71,8 @@ crash-test:
 # Corpora grow in build-fuzz/corpus-*, seeded from fuzz/corpus/*. (`make test`
 # runs the same targets briefly, built with g++ and a mutation driver.)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = resp_parser_fuzz wal_recovery_fuzz wal_record_fuzz base_image_fuzz http_json_fuzz
+FUZZ_TARGETS = resp_parser_fuzz wal_recovery_fuzz wal_record_fuzz base_image_fuzz hint_file_fuzz \
+  http_json_fuzz
 fuzz:
 	@scripts/install-deps.sh fuzz
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -255,8 +255,10 @@ TEST_F(SnapshotTest, LoaderFillsInOnlyAValueOfTheEntrysExactLength) {
   }
   ASSERT_TRUE(*loader_done);
   auto got = db->Get("k");
-  EXPECT_TRUE(got.status().IsCorruption()) << (got.ok() ? "served " + std::to_string(got->size()) + " bytes" : got.status().ToString());
-  EXPECT_EQ(db->Stats().live_bytes, 1 + (value.size() - 1));  // the key and the length the hint gave
+  EXPECT_TRUE(got.status().IsCorruption())
+      << (got.ok() ? "served " + std::to_string(got->size()) + " bytes" : got.status().ToString());
+  // The key and the length the hint gave.
+  EXPECT_EQ(db->Stats().live_bytes, 1 + (value.size() - 1));
   ASSERT_OK(db->Delete("k"));
   EXPECT_EQ(db->Stats().live_bytes, 0u);
 }

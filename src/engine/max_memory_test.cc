@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -51,12 +52,31 @@ struct MaxMemoryTest : ::testing::Test {
   std::unique_ptr<DB> db;
   std::map<std::string, std::string> model;
 
+  std::mutex log_mu;
+  std::vector<std::string> log;  // guarded by log_mu
+
   MaxMemoryTest() {
     opts.fsync = FsyncMode::kNo;
     opts.auto_compact = false;
     opts.partitions = 1;
     opts.max_memory_bytes = kBudget;
-    opts.logger = [](LogLevel, std::string_view) {};
+    opts.logger = [this](LogLevel, std::string_view m) {
+      std::lock_guard<std::mutex> g(log_mu);
+      log.emplace_back(m);
+    };
+  }
+  // Waits (up to 30 s) until the engine has logged a line starting with prefix.
+  bool WaitForLog(const std::string& prefix) {
+    for (int i = 0; i < 3000; i++) {
+      {
+        std::lock_guard<std::mutex> g(log_mu);
+        for (const auto& l : log) {
+          if (l.rfind(prefix, 0) == 0) return true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
   }
   void Open() {
     db.reset();
@@ -153,9 +173,14 @@ TEST_F(MaxMemoryTest, RestartsLoadKeysAndLocationsWithinTheBudget) {
   EXPECT_GT(db->Stats().values_on_disk, 1800u);
   ExpectModel();
   ASSERT_TRUE(db->Compact().ok());
+  {
+    std::lock_guard<std::mutex> g(log_mu);
+    log.clear();
+  }
   Reopen();  // a snapshot start-up; the loader stops at the budget
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(WaitForLog("snapshot loader: "));
   ExpectWithinBudget();
+  EXPECT_GT(db->Stats().value_bytes_in_memory, kBudget / 2);  // it did fill the budget
   ExpectModel();
   ASSERT_OK(db->Close());
   // Without the snapshot: the base image itself, within the budget too.

@@ -90,12 +90,26 @@ struct Entry {
     if (!value.empty()) std::memcpy(e->data() + key.size(), value.data(), value.size());
     return e;
   }
+  // value_room: allocate the block an in-memory entry of this value will
+  // need (a snapshot start-up without a memory budget, whose loader soon
+  // replaces every such entry by one with its value). The allocator then
+  // reuses each freed block for the next value filled in, instead of keeping
+  // the small on-disk blocks between the large ones: without it a snapshot
+  // start-up ends with ~80 more bytes of RSS per key than a replay.
   static Entry* MakeOnDisk(uint64_t hash, std::string_view key, uint32_t value_len,
-                           int64_t expire_at_ms, const DiskLoc& loc) {
-    Entry* e = Make(hash, key, std::string_view(reinterpret_cast<const char*>(&loc), sizeof(loc)),
-                    expire_at_ms);
+                           int64_t expire_at_ms, const DiskLoc& loc, bool value_room = false) {
+    const size_t room = value_room && value_len > sizeof(DiskLoc) ? value_len : sizeof(DiskLoc);
+    void* mem = std::malloc(sizeof(Entry) + key.size() + room);
+    if (!mem) throw std::bad_alloc();  // out of memory is fatal, as in Redis
+    Entry* e = static_cast<Entry*>(mem);
+    e->hash = hash;
+    e->expire_at_ms = expire_at_ms;
+    e->key_len = uint32_t(key.size());
     e->value_len = value_len;
+    e->access_s = 0;
     e->flags = kValueOnDisk;
+    if (!key.empty()) std::memcpy(e->data(), key.data(), key.size());
+    std::memcpy(e->data() + key.size(), &loc, sizeof(loc));
     return e;
   }
   // The same value, kept in memory with its location (max-memory).

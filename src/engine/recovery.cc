@@ -236,7 +236,8 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
       if (p.use_hints && p.env->FileExists(hint_path)) {
         auto base_size = p.env->GetFileSize(path);
         HintLoadResult hr;
-        Status hs = base_size.ok() ? LoadHint(p.env, hint_path, x, *base_size, p.base_file, ks, &hr)
+        Status hs = base_size.ok() ? LoadHint(p.env, hint_path, x, *base_size, p.base_file, ks, &hr,
+                                                /*value_room=*/p.value_budget == 0)
                                    : base_size.status();
         if (hs.ok()) {
           by_hint = true;

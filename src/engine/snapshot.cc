@@ -204,14 +204,15 @@ Status ReadHint(Env* env, const std::string& path, uint64_t covered, uint64_t ba
 }
 
 Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t base_size,
-                uint32_t file, Keyspace* ks, HintLoadResult* result) {
+                uint32_t file, Keyspace* ks, HintLoadResult* result, bool value_room) {
   return ReadHint(
       env, path, covered, base_size, ks->num_dbs(),
       [&](const std::vector<HintEntry>& chunk) {
         for (const HintEntry& h : chunk) {
           DiskLoc loc{h.offset, h.checksum, file};
           ks->InsertLoaded(
-              h.db, Entry::MakeOnDisk(HashKey(h.key), h.key, h.value_len, h.expire_at_ms, loc));
+              h.db, Entry::MakeOnDisk(HashKey(h.key), h.key, h.value_len, h.expire_at_ms, loc,
+                                     value_room));
         }
         return Status::OK();
       },

@@ -104,8 +104,9 @@ Status ReadHint(Env* env, const std::string& path, uint64_t covered, uint64_t ba
 
 // Loads hint file `path` into ks as on-disk entries whose DiskLoc names
 // `file` (the base image's value-file number). Errors as ReadHint's; ks is
-// then partly filled and must be cleared by the caller.
+// then partly filled and must be cleared by the caller. value_room: see
+// Entry::MakeOnDisk (true when no memory budget keeps values on disk).
 Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t base_size,
-                uint32_t file, Keyspace* ks, HintLoadResult* result);
+                uint32_t file, Keyspace* ks, HintLoadResult* result, bool value_room = false);
 
 }  // namespace walnut

@@ -22,6 +22,12 @@ struct CheckReport {
   bool torn_tail = false;    // damage limited to the newest segment's tail
   std::string first_damage;  // "file at offset N: cause", empty if none
   std::string fixed;         // what --fix did, empty if nothing
+  // Snapshots (hint files) of the base images: how many are sound, and the
+  // first problem found with one. A damaged snapshot loses nothing (start-up
+  // loads the base image instead), so it does not make `damaged` true.
+  uint64_t snapshots = 0;
+  uint64_t snapshot_keys = 0;
+  std::string snapshot_damage;
 };
 
 // Reads every segment of `dir` and verifies every checksum, without opening

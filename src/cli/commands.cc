@@ -165,6 +165,16 @@ int RunCheck(const std::string& dir, bool fix) {
             << "  live data:   " << HumanBytes(rep.live_bytes) << "\n"
             << "  dead (approx., reclaimed by `walnut compact`): " << HumanBytes(rep.dead_bytes)
             << "\n";
+  if (rep.snapshots > 0) {
+    std::cout << "  snapshots:   " << rep.snapshots << " sound (" << rep.snapshot_keys
+              << " keys)\n";
+  }
+  if (!rep.snapshot_damage.empty()) {
+    // Not log damage: start-up loads the base image instead, and the next
+    // compaction writes a new snapshot.
+    std::cout << "warning: snapshot not usable: " << rep.snapshot_damage
+              << " (nothing is lost: start-up reads the base image instead)\n";
+  }
   if (!rep.damaged) {
     std::cout << "result: clean\n";
     return kExitOk;

@@ -49,11 +49,13 @@ void FlipByte(const std::string& path, uint64_t offset) {
 struct MaxMemoryTest : ::testing::Test {
   ScratchDir dir{"maxmem"};
   Options opts;
-  std::unique_ptr<DB> db;
   std::map<std::string, std::string> model;
 
   std::mutex log_mu;
   std::vector<std::string> log;  // guarded by log_mu
+  // Declared after the log: destroyed first, so the engine's threads (the
+  // snapshot loader logs when it ends) are joined before the log goes away.
+  std::unique_ptr<DB> db;
 
   MaxMemoryTest() {
     opts.fsync = FsyncMode::kNo;

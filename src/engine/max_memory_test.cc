@@ -67,8 +67,6 @@ struct MaxMemoryTest : ::testing::Test {
       log.emplace_back(m);
     };
   }
-  // The DB's threads log until it is closed: close it before the log goes.
-  ~MaxMemoryTest() override { db.reset(); }
   // Waits (up to 30 s) until the engine has logged a line starting with prefix.
   bool WaitForLog(const std::string& prefix) {
     for (int i = 0; i < 3000; i++) {

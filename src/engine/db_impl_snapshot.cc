@@ -24,6 +24,7 @@ void DBImpl::LoaderMain() {
   }
   wal::SegmentReader& r = **opened;
   uint64_t loaded = 0;
+  bool full = false;
   for (;;) {
     if (closing_) return;
     wal::Record rec;
@@ -62,7 +63,10 @@ void DBImpl::LoaderMain() {
       if (op.value.size() != e->value_len || ValueChecksum(op.value) != e->loc().checksum) {
         continue;
       }
-      if (budget > 0 && ks_.cached_bytes() + op.value.size() > budget) break;
+      if (budget > 0 && ks_.cached_bytes() + op.value.size() > budget) {
+        full = true;  // max-memory: the budget is full, the rest stays on disk
+        break;
+      }
       Entry* fresh =
           budget > 0 ? Entry::MakeLocated(e->hash, e->key(), op.value, e->expire_at_ms, e->loc())
                      : Entry::Make(e->hash, e->key(), op.value, e->expire_at_ms);
@@ -74,6 +78,7 @@ void DBImpl::LoaderMain() {
       for (auto& [no, vf] : value_files_) vf.reader.reset();  // every value is in memory
       break;
     }
+    if (full) break;
   }
   char line[160];
   std::snprintf(line, sizeof(line), "snapshot loader: %llu values read into memory in %.3f s",

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -285,16 +286,24 @@ TEST_F(PartitionedTest, ConcurrentWritersReadersAndCompactionAgree) {
       }
     });
   }
+  std::atomic<uint64_t> compactions{0};
   threads.emplace_back([&] {
     while (!stop) {
       if (!db->Compact().ok()) failed = true;
+      compactions++;
     }
   });
   for (size_t i = 0; i < 4; i++) threads[i].join();
+  // Under load the writers can finish before the readers or the compactor
+  // got a turn: let them run a while (a condition, not a sleep).
+  for (int i = 0; i < 30000 && (reads.load() < 20 || compactions.load() < 1); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   stop = true;
   for (size_t i = 4; i < threads.size(); i++) threads[i].join();
   EXPECT_FALSE(failed);
-  EXPECT_GT(reads.load(), 0u);
+  EXPECT_GE(reads.load(), 20u);
+  EXPECT_GE(compactions.load(), 1u);
   std::map<std::string, std::string> before;
   for (int t = 0; t < 4; t++) {
     for (int k = 0; k < 50; k++) {

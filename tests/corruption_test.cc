@@ -305,21 +305,27 @@ bool NamesFileAndOffset(const std::string& s) {
          s.find(" at offset ") != std::string::npos;
 }
 
+// A campaign's scratch directory: on tmpfs when there is one (thousands of
+// small copies and syncs), removed afterwards unless WALNUT_KEEP_TEMP is set.
+struct CampaignRoot {
+  std::string path;
+  explicit CampaignRoot(const std::string& name) {
+    std::string base =
+        fs::is_directory("/dev/shm") ? std::string("/dev/shm") : fs::temp_directory_path().string();
+    path = base + "/" + name + "-" + std::to_string(getpid());
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~CampaignRoot() {
+    if (std::getenv("WALNUT_KEEP_TEMP") == nullptr) fs::remove_all(path);
+  }
+};
+
 TEST(Corruption, RandomDamageIsDetectedAndNeverServed) {
   const uint64_t seed = TestSeed();
   const int cases = Cases();
-  // tmpfs when there is one: thousands of small copies and syncs.
-  std::string root_base =
-      fs::is_directory("/dev/shm") ? std::string("/dev/shm") : fs::temp_directory_path().string();
-  std::string root = root_base + "/walnut-corruption-" + std::to_string(getpid());
-  fs::remove_all(root);
-  fs::create_directories(root);
-  struct Cleanup {
-    std::string p;
-    ~Cleanup() {
-      if (std::getenv("WALNUT_KEEP_TEMP") == nullptr) fs::remove_all(p);
-    }
-  } cleanup{root};
+  CampaignRoot scratch("walnut-corruption");
+  const std::string& root = scratch.path;
 
   Source src;
   Build(root + "/source", seed, &src);
@@ -453,7 +459,6 @@ TEST(Corruption, RandomDamageIsDetectedAndNeverServed) {
                (unsigned long long)seed);
 }
 
-
 // The state after every write.
 State FinalState(const Source& src) {
   State cur;
@@ -484,17 +489,8 @@ TEST(Corruption, DamagedSnapshotsCostTimeNotData) {
   const uint64_t test_seed = TestSeed();
   const uint64_t seed = test_seed ^ 0x5eed;  // other cases than the campaign above
   const int cases = std::max(1, Cases() / 4);
-  std::string root_base =
-      fs::is_directory("/dev/shm") ? std::string("/dev/shm") : fs::temp_directory_path().string();
-  std::string root = root_base + "/walnut-snapshot-corruption-" + std::to_string(getpid());
-  fs::remove_all(root);
-  fs::create_directories(root);
-  struct Cleanup {
-    std::string p;
-    ~Cleanup() {
-      if (std::getenv("WALNUT_KEEP_TEMP") == nullptr) fs::remove_all(p);
-    }
-  } cleanup{root};
+  CampaignRoot scratch("walnut-snapshot-corruption");
+  const std::string& root = scratch.path;
 
   Source src;
   Build(root + "/source", seed, &src);

@@ -1,9 +1,9 @@
 // Black-box durability tests of walnut-server: clean stops (SIGTERM,
 // SIGINT, SHUTDOWN) exit 0 and keep everything; SIGKILL right after
 // acknowledged writes keeps them (--fsync always and everysec); expiry times
-// survive restarts; SAVE/BGSAVE write snapshots that start-up loads; a log that cannot grow (file-size limit, handled as a
-// full disk) refuses writes up front with MISCONF, keeps serving reads, and
-// loses no acknowledged write.
+// survive restarts; SAVE/BGSAVE write snapshots that start-up loads; a log that cannot grow
+// (file-size limit, handled as a full disk) refuses writes up front with MISCONF, keeps serving
+// reads, and loses no acknowledged write.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -119,8 +119,7 @@ TEST(ServerDurability, SigkillKeepsAcknowledgedWritesFsyncEverysec) {
 
 TEST(ServerDurability, SigkillKeepsAcknowledgedWritesFsyncNo) { KillAfterAckedWrites("no"); }
 
-long long InfoNumber(RedisConn& c, const std::string& name,
-                     const std::string& section = "walnut") {
+long long InfoNumber(RedisConn& c, const std::string& name, const std::string& section = "walnut") {
   std::string info = c.Cmd("INFO", section);
   size_t p = info.find(name + ":");
   return p == std::string::npos ? -1ll : std::stoll(info.substr(p + name.size() + 1));

@@ -237,7 +237,7 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
         auto base_size = p.env->GetFileSize(path);
         HintLoadResult hr;
         Status hs = base_size.ok() ? LoadHint(p.env, hint_path, x, *base_size, p.base_file, ks, &hr,
-                                                /*value_room=*/p.value_budget == 0)
+                                              /*value_room=*/p.value_budget == 0)
                                    : base_size.status();
         if (hs.ok()) {
           by_hint = true;

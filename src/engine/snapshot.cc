@@ -210,9 +210,8 @@ Status LoadHint(Env* env, const std::string& path, uint64_t covered, uint64_t ba
       [&](const std::vector<HintEntry>& chunk) {
         for (const HintEntry& h : chunk) {
           DiskLoc loc{h.offset, h.checksum, file};
-          ks->InsertLoaded(
-              h.db, Entry::MakeOnDisk(HashKey(h.key), h.key, h.value_len, h.expire_at_ms, loc,
-                                     value_room));
+          ks->InsertLoaded(h.db, Entry::MakeOnDisk(HashKey(h.key), h.key, h.value_len,
+                                                   h.expire_at_ms, loc, value_room));
         }
         return Status::OK();
       },

@@ -178,10 +178,9 @@ void InfoPersistence(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   // A save is a compaction that writes a snapshot (SAVE/BGSAVE, cmd_server.cc).
   b.Field("rdb_bgsave_in_progress", s.compaction_running() ? 1 : 0);
   b.Field("rdb_last_save_time", s.last_save_ms() / 1000);
-  b.Field("rdb_last_bgsave_status", s.last_compaction_status() == "ok" ||
-                                            s.last_compaction_status() == "none"
-                                        ? "ok"
-                                        : "err");
+  b.Field(
+      "rdb_last_bgsave_status",
+      s.last_compaction_status() == "ok" || s.last_compaction_status() == "none" ? "ok" : "err");
   b.Field("aof_enabled", 1);
   b.Field("aof_rewrite_in_progress", s.compaction_running() || st.compacting ? 1 : 0);
   b.Field("aof_rewrite_scheduled", s.compaction_scheduled() ? 1 : 0);

@@ -39,6 +39,7 @@
 #include "engine/wal_format.h"
 #include "engine/wal_record.h"
 #include "engine/write_batch_internal.h"
+#include "fuzz_support.h"
 #include "walnut/db.h"
 #include "walnut/write_batch.h"
 
@@ -50,38 +51,9 @@ using namespace walnut;
 constexpr uint32_t kDbs = 4;
 constexpr int64_t kNow = 1'000'000;
 
-// Names the failed check's line before aborting (the standalone driver
-// does not keep the input, so the line is what a failing `make test` shows).
-void CheckAt(bool ok, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "base_image_fuzz.cc:%d: check failed\n", line);
-  std::abort();
-}
-#define Check(ok) CheckAt((ok), __LINE__)
+using Reader = walnut::fuzz::FuzzInput;
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t Byte() {
-    if (n == 0) return 0;
-    n--;
-    return *p++;
-  }
-  std::string Str(size_t max) {
-    size_t len = std::min<size_t>(Byte() % (max + 1), n);
-    std::string s(reinterpret_cast<const char*>(p), len);
-    p += len;
-    n -= len;
-    return s;
-  }
-};
-
-std::string Scratch() {
-  static std::string base =
-      fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
-  return base + "/walnut-base-fuzz-" + std::to_string(getpid());
-}
+std::string Scratch() { return walnut::fuzz::ScratchPath("walnut-base-fuzz"); }
 
 Options Opts(RecoveryMode mode) {
   Options o;

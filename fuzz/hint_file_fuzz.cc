@@ -92,6 +92,7 @@
 
 #include "common/coding.h"
 #include "engine/snapshot.h"
+#include "fuzz_support.h"
 #include "walnut/db.h"
 #include "walnut/env.h"
 #include "walnut/write_batch.h"
@@ -104,45 +105,7 @@ using namespace walnut;
 constexpr uint32_t kDbs = 4;
 constexpr int64_t kNow = 1'700'000'000'000;  // the fixed clock (Unix ms)
 
-// Names the failed check's line before aborting (the standalone driver
-// does not keep the input, so the line is what a failing `make test` shows).
-void CheckAt(bool ok, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "hint_file_fuzz.cc:%d: check failed\n", line);
-  std::abort();
-}
-#define Check(ok) CheckAt((ok), __LINE__)
-
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t Byte() {
-    if (n == 0) return 0;
-    n--;
-    return *p++;
-  }
-  // Little-endian; each byte read in turn (the operands of | are unsequenced).
-  uint32_t U16() {
-    uint32_t lo = Byte();
-    return lo | uint32_t(Byte()) << 8;
-  }
-  uint32_t U32() {
-    uint32_t lo = U16();
-    return lo | U16() << 16;
-  }
-  uint64_t U64() {
-    uint64_t lo = U32();
-    return lo | uint64_t(U32()) << 32;
-  }
-  std::string Str(size_t max) {
-    size_t len = std::min<size_t>(Byte() % (max + 1), n);
-    std::string s(reinterpret_cast<const char*>(p), len);
-    p += len;
-    n -= len;
-    return s;
-  }
-};
+using Reader = walnut::fuzz::FuzzInput;
 
 // ---------------------------------------------------------------- the format
 // The hint grammar of snapshot.h, written again here as the oracle. The
@@ -371,18 +334,14 @@ struct Fixture {
 
 Fixture Build() {
   Fixture fx;
-  const std::string base_dir =
-      fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
-  fx.root = base_dir + "/walnut-hint-fuzz-" + std::to_string(getpid());
+  fx.root = walnut::fuzz::ScratchPath("walnut-hint-fuzz");
   fx.dir = fx.root + "/fixture";
   fx.work = fx.root + "/db";
   fs::remove_all(fx.root);
   fs::create_directories(fx.dir);
   std::atexit([] {
-    const std::string base =
-        fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
     std::error_code ec;
-    fs::remove_all(base + "/walnut-hint-fuzz-" + std::to_string(getpid()), ec);
+    fs::remove_all(walnut::fuzz::ScratchPath("walnut-hint-fuzz"), ec);
   });
 
   auto opened = DB::Open(fx.dir, Opts(RecoveryMode::kStrict));

@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.h"
 #include "server/http_api.h"
 #include "server/shared_state.h"
 #include "walnut/db.h"
@@ -39,26 +40,8 @@ using json = nlohmann::json;
 using walnut::server::HttpApi;
 using walnut::server::SharedState;
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t Byte() {
-    if (n == 0) return 0;
-    n--;
-    return *p++;
-  }
-  std::string Str(size_t max) {
-    size_t len = std::min<size_t>(Byte() % (max + 1), n);
-    std::string s(reinterpret_cast<const char*>(p), len);
-    p += len;
-    n -= len;
-    return s;
-  }
+struct Reader : walnut::fuzz::FuzzInput {
+  using FuzzInput::FuzzInput;
   // Printable ASCII: what a well-formed JSON body carries.
   std::string Text(size_t max) {
     std::string s = Str(max);
@@ -85,8 +68,7 @@ struct Fixture {
   uint64_t runs = 0;
 
   Fixture() {
-    std::string base = fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
-    dir = base + "/walnut-http-fuzz-" + std::to_string(getpid());
+    dir = walnut::fuzz::ScratchPath("walnut-http-fuzz");
     state.requirepass = "pw";
     Reopen();
     api = std::make_unique<HttpApi>(state);

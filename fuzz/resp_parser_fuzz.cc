@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "protocol/resp_parser.h"
 
 namespace {
@@ -21,10 +22,6 @@ struct Outcome {
   std::vector<std::vector<std::string>> requests;
   std::string error;
 };
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 Outcome Run(std::string_view input, const std::vector<size_t>& chunks) {
   ParserLimits limits;

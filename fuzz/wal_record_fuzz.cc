@@ -29,6 +29,7 @@
 #include "engine/wal_format.h"
 #include "engine/wal_record.h"
 #include "engine/write_batch_internal.h"
+#include "fuzz_support.h"
 #include "walnut/write_batch.h"
 
 namespace {
@@ -36,10 +37,6 @@ namespace {
 using namespace walnut;
 
 constexpr uint32_t kDbs = 4;
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
 
 // An empty view (an op without a key or value) is inside anything.
 bool Inside(std::string_view part, std::string_view whole) {

@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 
+#include "fuzz_support.h"
 #include "walnut/check.h"
 #include "walnut/db.h"
 
@@ -25,34 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
+using Reader = walnut::fuzz::FuzzInput;
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  bool empty() const { return n == 0; }
-  uint8_t Byte() {
-    if (n == 0) return 0;
-    n--;
-    return *p++;
-  }
-  std::string Str(size_t max) {
-    size_t len = std::min<size_t>(Byte() % (max + 1), n);
-    std::string s(reinterpret_cast<const char*>(p), len);
-    p += len;
-    n -= len;
-    return s;
-  }
-};
-
-std::string Scratch() {
-  // /dev/shm when present: the fuzzer runs thousands of opens per second.
-  static std::string base =
-      fs::exists("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
-  return base + "/walnut-fuzz-" + std::to_string(getpid());
-}
+std::string Scratch() { return walnut::fuzz::ScratchPath("walnut-fuzz"); }
 
 walnut::Options Opts(walnut::RecoveryMode mode) {
   walnut::Options o;

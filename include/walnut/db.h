@@ -43,6 +43,11 @@ struct DbStats {
   uint64_t synced_seq = 0;                 // newest record known to be on disk
   uint64_t log_bytes = 0;                  // bytes of all segment files
   uint64_t segments = 0;                   // number of segment files
+  uint64_t rollovers = 0;                  // segments sealed since open
+  uint64_t rollovers_made_ahead = 0;       // of which to a next file made ahead
+  uint64_t rollover_usec = 0;              // writers' total wait on rollovers
+  uint64_t rollover_usec_max = 0;          // the longest one
+  uint64_t next_segments_ready = 0;        // next-segment files made ahead, unused
   uint64_t live_bytes = 0;                 // key+value bytes in the index
   uint64_t syncs = 0;                      // fdatasync calls made
   uint64_t writes = 0;                     // write batches committed

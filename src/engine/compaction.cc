@@ -88,6 +88,10 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
       db->swaps_.clear();
     }
   } stop_tracking{this};
+  // Shorten the seal below, during which writers wait: its next segment's
+  // file made ahead, and most of its sync done now while they go on.
+  PrepareNextSegment();
+  SyncWrittenNow();
   {
     Lock lk(mu_);
     Status s = CheckWritable();
@@ -127,6 +131,7 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     swaps_.clear();
     track_swaps_ = located;
   }
+  TrimSealedSegments();  // the segment just sealed, now that writers go on
 
   // ---- 2. The image.
   const std::string final_path = dir_ + "/" + wal::BaseFileName(covered);

@@ -266,6 +266,7 @@ Status DBImpl::StartPhase(bool rewrite) {
 
   // In every mode: besides the everysec syncs, it retries the reservation
   // while the disk is full.
+  sync_wake_ = true;  // its first turn makes the next segment's file ahead
   sync_thread_ = std::thread([this] { SyncThreadMain(); });
   if (opts_.auto_compact) {
     compact_thread_ = std::thread([this] { CompactThreadMain(); });
@@ -291,6 +292,7 @@ Status DBImpl::Close() {
   if (compact_thread_.joinable()) compact_thread_.join();
   if (loader_thread_.joinable()) loader_thread_.join();
   std::lock_guard<std::mutex> cg(compact_mu_);  // a compaction another thread started
+  TrimSealedSegments();                         // tidy: recovery would do it too
 
   Lock lk(mu_);
   if (closed_) return Status::OK();
@@ -301,6 +303,10 @@ Status DBImpl::Close() {
   }
   while (flushing_) cv_.wait(lk);
   closed_ = true;
+  if (next_segment_) {
+    (void)env_->RemoveFile(next_segment_->path);  // a temp file: open would remove it too
+    next_segment_.reset();
+  }
   if (active_) {
     Status cs = active_->Close();
     if (s.ok()) s = cs;
@@ -519,7 +525,16 @@ Status DBImpl::WriteOutLocked(Lock& lk, bool do_sync) {
       LocateWrittenLocked(buf, segments_.back().id, segments_.back().size);
     }
     segments_.back().size += buf.size();
+    if (!do_sync) {
+      unsynced_bytes_ += buf.size();
+      if (unsynced_bytes_ >= kSyncAheadBytes && opts_.fsync != FsyncMode::kAlways) {
+        std::lock_guard<std::mutex> g(sync_mu_);  // order: mu_, then sync_mu_
+        sync_wake_ = true;
+        sync_cv_.notify_all();
+      }
+    }
     if (do_sync) {
+      unsynced_bytes_ = 0;
       synced_seq_ = upto;
       syncs_++;
       last_sync_ms_ = NowMs();
@@ -534,111 +549,6 @@ Status DBImpl::WriteOutLocked(Lock& lk, bool do_sync) {
   buf.clear();
   spare_.swap(buf);
   return s.ok() ? s : write_error_;
-}
-
-Result<std::shared_ptr<WritableFile>> DBImpl::CreateSegment(uint64_t id, uint64_t first_seq,
-                                                            uint64_t reserve) {
-  // temp + preallocate + fdatasync + rename + fsync(dir): the final name only
-  // ever points at a complete header followed by zeros, and the size the
-  // preallocation set is durable with it (fdatasync records a size change),
-  // so recovery never meets a half-created segment.
-  const std::string path = dir_ + "/" + wal::SegmentFileName(id);
-  const std::string tmp = path + ".tmp";
-  wal::SegmentHeader h;
-  h.kind = wal::kKindLog;
-  h.segment_id = id;
-  h.first_seq = first_seq;
-  auto created = env_->NewWritableFile(tmp, /*exclusive=*/false);
-  if (!created.ok()) return created.status();
-  std::unique_ptr<WritableFile> out = std::move(*created);
-  Status s = out->Append(wal::EncodeSegmentHeader(h));
-  if (s.ok()) s = out->Allocate(std::max<uint64_t>(reserve, wal::kSegmentHeaderSize));
-  if (s.ok()) s = out->Sync();
-  Status cs = out->Close();
-  if (s.ok()) s = cs;
-  if (s.ok()) s = env_->RenameFile(tmp, path);
-  if (s.ok()) s = env_->SyncDir(dir_);
-  if (!s.ok()) {
-    // Nothing may name a segment we do not use: a later attempt creates the
-    // same id again.
-    (void)env_->RemoveFile(tmp);
-    if (env_->FileExists(path)) (void)env_->RemoveFile(path);
-    return s;
-  }
-  auto f = env_->NewAppendableFile(path, wal::kSegmentHeaderSize);
-  if (!f.ok()) return f.status();
-  return std::shared_ptr<WritableFile>(std::move(*f));
-}
-
-Status DBImpl::RollOverLocked(Lock& lk, uint64_t need) {
-  // Writers wait while this runs (ReserveLocked): what is accepted now is
-  // what the next segment must have room for.
-  rolling_ = true;
-  std::shared_ptr<WritableFile> old = active_;
-  const std::string old_path = segments_.back().path;
-  const uint64_t old_size = segments_.back().size;
-  const uint64_t id = active_id_ + 1;
-  const uint64_t first = written_seq_ + 1;
-  const uint64_t carried = AcceptedEndLocked() - old_size;  // still to be written
-  const uint64_t minimum = wal::kSegmentHeaderSize + carried + need;
-  const uint64_t wanted = std::max<uint64_t>(ReserveTarget(wal::kSegmentHeaderSize), minimum);
-  lk.unlock();
-  // The order, and why each step is safe:
-  //  1. Sync the old segment: every record in it is durable before a later
-  //     segment exists, so a power loss can only tear the newest one.
-  //  2. Create the next segment, preallocated. If the disk has no room for
-  //     a whole segment, make do with what the accepted bytes need; if not
-  //     even that, keep the old segment (its reservation covers everything
-  //     accepted) and report NoSpace — nothing was lost, nothing is sticky.
-  //  3. Trim the old segment to its logical size (ftruncate + fsync: the
-  //     size changed). Only now, so that a failed step 2 leaves its
-  //     reservation intact. A crash between 2 and 3 leaves a zero tail in a
-  //     sealed segment, which recovery reads as a clean end (recovery.cc says
-  //     why that is safe) and trims.
-  Status s = old->Sync();
-  Result<std::shared_ptr<WritableFile>> f = Status::IOError("not created");
-  uint64_t reserved = wanted;
-  if (s.ok()) {
-    f = CreateSegment(id, first, wanted);
-    if (f.status().IsNoSpace() && wanted > minimum) {
-      reserved = minimum;
-      f = CreateSegment(id, first, minimum);
-    }
-  }
-  Status ts;
-  if (f.ok()) ts = env_->TruncateFile(old_path, old_size);
-  lk.lock();
-  rolling_ = false;
-  cv_.notify_all();
-  if (!s.ok() && write_error_.ok()) {
-    write_error_ = Status::IOError("sealing a log segment: " + s.message());
-    Log(LogLevel::kError, "log sync failed, refusing writes from now on: " + s.ToString());
-  }
-  if (!s.ok()) return write_error_;
-  if (!f.ok()) {
-    if (f.status().IsNoSpace()) return f.status();
-    if (write_error_.ok()) {
-      write_error_ = Status::IOError("creating a log segment: " + f.status().message());
-      Log(LogLevel::kError,
-          "log rollover failed, refusing writes from now on: " + f.status().ToString());
-    }
-    return write_error_;
-  }
-  synced_seq_ = std::max(synced_seq_, first - 1);
-  syncs_++;
-  active_ = *f;
-  active_id_ = id;
-  reserved_ = reserved;
-  segments_.push_back(
-      SegmentFile{id, dir_ + "/" + wal::SegmentFileName(id), wal::kSegmentHeaderSize, first});
-  if (id < kBaseFileTag) value_files_[uint32_t(id)] = ValueFile{segments_.back().path, nullptr};
-  if (!ts.ok() && write_error_.ok()) {
-    // The trim's fsync failed: that file's metadata may not be on disk.
-    write_error_ = Status::IOError("trimming a sealed log segment: " + ts.message());
-    Log(LogLevel::kError, "log trim failed, refusing writes from now on: " + ts.ToString());
-  }
-  // The old file closes when the last holder (maybe the syncer) drops it.
-  return write_error_;
 }
 
 // ------------------------------------------------------------ space reserve
@@ -800,9 +710,14 @@ void DBImpl::SyncThreadMain() {
   for (;;) {
     {
       std::unique_lock<std::mutex> g(sync_mu_);
-      sync_cv_.wait_for(g, std::chrono::seconds(1), [this] { return stop_sync_; });
+      sync_cv_.wait_for(g, std::chrono::seconds(1), [this] { return stop_sync_ || sync_wake_; });
       if (stop_sync_) return;
+      sync_wake_ = false;
     }
+    // Off the writers' path (db_impl_segments.cc): finish the last seal and
+    // get the next rollover's file ready.
+    TrimSealedSegments();
+    PrepareNextSegment();
     Lock lk(mu_);
     if (closed_) continue;
     if (opts_.max_memory_bytes > 0) {
@@ -819,25 +734,12 @@ void DBImpl::SyncThreadMain() {
       // logged and reflected in Stats(); a failure rearms the 1 s timer.
       (void)TryMakeRoomLocked(lk, space_need_);
     }
-    if (opts_.fsync != FsyncMode::kEverySec) continue;
-    if (closed_ || !write_error_.ok() || synced_seq_ >= written_seq_) continue;
-    // Sync what is already written, concurrently with new writes: fdatasync
-    // and write on one file are safe together, and the shared_ptr keeps the
-    // file open even if a rollover replaces it meanwhile (rollover synced
-    // the old one itself, so syncing it again is merely redundant).
-    std::shared_ptr<WritableFile> file = active_;
-    const uint64_t upto = written_seq_;
+    // everysec: what was written in the last second. Any mode but always:
+    // a large unsynced stretch, synced ahead so that the seal of the
+    // segment (which must sync it) finds little left (kSyncAheadBytes).
+    const bool due = opts_.fsync == FsyncMode::kEverySec || unsynced_bytes_ >= kSyncAheadBytes;
     lk.unlock();
-    Status s = file->Sync();
-    lk.lock();
-    if (s.ok()) {
-      synced_seq_ = std::max(synced_seq_, upto);
-      syncs_++;
-      last_sync_ms_ = NowMs();
-    } else if (write_error_.ok()) {
-      write_error_ = Status::IOError("background fdatasync failed: " + s.message());
-      Log(LogLevel::kError, "log sync failed, refusing writes from now on: " + s.ToString());
-    }
+    if (due) SyncWrittenNow();
   }
 }
 
@@ -1009,6 +911,11 @@ DbStats DBImpl::Stats() {
   st.synced_seq = synced_seq_;
   st.log_bytes = LogBytesLocked();
   st.segments = segments_.size() + (base_seq_ ? 1 : 0);
+  st.rollovers = rollovers_;
+  st.rollovers_made_ahead = rollovers_made_ahead_;
+  st.rollover_usec = rollover_usec_;
+  st.rollover_usec_max = rollover_usec_max_;
+  st.next_segments_ready = next_segment_ ? 1 : 0;
   st.live_bytes = ks_.live_bytes();
   st.values_on_disk = ks_.on_disk();
   st.max_memory = opts_.max_memory_bytes;

@@ -39,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -150,6 +151,27 @@ class DBImpl final : public DB {
   // Creates segment `id` with `reserve` bytes preallocated (header included).
   Result<std::shared_ptr<WritableFile>> CreateSegment(uint64_t id, uint64_t first_seq,
                                                       uint64_t reserve);
+  // The two halves of CreateSegment (db_impl_segments.cc). MakeSegmentFile
+  // writes a temp file of `reserve` bytes, all zeros, synced; PublishSegment
+  // gives it its header, syncs, renames it to segment `id` and syncs the
+  // directory, and returns it open for appending after the header.
+  Status MakeSegmentFile(const std::string& tmp, uint64_t reserve);
+  Result<std::shared_ptr<WritableFile>> PublishSegment(const std::string& tmp, uint64_t id,
+                                                       uint64_t first_seq);
+  // Makes the next segment's file ahead of need (next_segment_), so that a
+  // rollover only has to publish it. Run by the background threads; takes mu_.
+  void PrepareNextSegment();
+  // Cuts sealed segments to their logical size (untrimmed_), after the
+  // rollover that sealed them let writers go on. Takes mu_.
+  void TrimSealedSegments();
+  // Syncs what is written to the active segment without holding the flush
+  // token, so writers go on meanwhile: the everysec syncer, and ahead of a
+  // seal so that it has little left to sync. Takes mu_.
+  void SyncWrittenNow();
+  // Bytes written but not synced beyond which the background thread syncs
+  // them ahead (modes other than always), so that a seal never has a whole
+  // segment of dirty pages to sync while writers wait.
+  static constexpr uint64_t kSyncAheadBytes = 8ull << 20;
 
   // ---- Space reservation (the full-disk invariant in the class comment).
   // Bytes accepted for the active segment: written, being written, pending,
@@ -187,16 +209,17 @@ class DBImpl final : public DB {
   std::mt19937_64 rng_{0x5eed};  // guarded by mu_ (RANDOMKEY)
 
   // Log state, guarded by mu_.
-  std::string pending_;       // encoded records not yet written
-  std::string spare_;         // recycled buffer for pending_
-  uint64_t last_seq_ = 0;     // newest record encoded
-  uint64_t written_seq_ = 0;  // newest record written to the OS
-  uint64_t synced_seq_ = 0;   // newest record known durable
-  bool flushing_ = false;     // a leader is writing, syncing or rolling over
-  bool rolling_ = false;      // a rollover is under way: reservations wait for it
-  uint64_t inflight_ = 0;     // bytes a leader is writing right now
-  uint64_t reserved_ = 0;     // the active segment's reserved size (its file size)
-  Status write_error_;        // sticky; see the class comment
+  std::string pending_;          // encoded records not yet written
+  std::string spare_;            // recycled buffer for pending_
+  uint64_t last_seq_ = 0;        // newest record encoded
+  uint64_t written_seq_ = 0;     // newest record written to the OS
+  uint64_t synced_seq_ = 0;      // newest record known durable
+  bool flushing_ = false;        // a leader is writing, syncing or rolling over
+  bool rolling_ = false;         // a rollover is under way: reservations wait for it
+  uint64_t inflight_ = 0;        // bytes a leader is writing right now
+  uint64_t unsynced_bytes_ = 0;  // written to the active segment, not known synced
+  uint64_t reserved_ = 0;        // the active segment's reserved size (its file size)
+  Status write_error_;           // sticky; see the class comment
   // The disk-full state (class comment): writes are refused with
   // space_error_ until a reservation of space_need_ more bytes succeeds,
   // tried again no earlier than space_retry_at_.
@@ -212,6 +235,18 @@ class DBImpl final : public DB {
   uint32_t group_count_ = 0;
 
   std::shared_ptr<WritableFile> active_;  // shared: the syncer may hold it
+  // The next segment's file, made ahead (PrepareNextSegment): a temp file,
+  // so that a crash leaves nothing recovery reads (open removes *.tmp).
+  struct NextSegment {
+    std::string path;
+    uint64_t size = 0;
+  };
+  std::optional<NextSegment> next_segment_;
+  bool making_next_ = false;          // a thread is making next_segment_
+  uint64_t next_serial_ = 0;          // names the files made ahead
+  bool next_failure_logged_ = false;  // log a failure to make one once
+  // Sealed segments whose unused reserved tail is not cut yet.
+  std::vector<SegmentFile> untrimmed_;
   uint64_t active_id_ = 0;
   std::vector<SegmentFile> segments_;  // every live segment, active last
   uint64_t base_seq_ = 0;              // current base image (0: none)
@@ -223,6 +258,10 @@ class DBImpl final : public DB {
   uint64_t writes_ = 0;
   uint64_t bytes_written_ = 0;
   uint64_t compactions_ = 0;
+  uint64_t rollovers_ = 0;
+  uint64_t rollovers_made_ahead_ = 0;
+  uint64_t rollover_usec_ = 0;
+  uint64_t rollover_usec_max_ = 0;
   int64_t last_sync_ms_ = 0;
   RecoveryReport recovery_;
   int64_t opened_ms_ = 0;
@@ -294,6 +333,7 @@ class DBImpl final : public DB {
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   bool stop_sync_ = false;  // guarded by sync_mu_
+  bool sync_wake_ = false;  // guarded by sync_mu_: a rollover left work (trim, next file)
 };
 
 }  // namespace walnut

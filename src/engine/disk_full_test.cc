@@ -172,6 +172,8 @@ TEST_P(DiskFull, CompactionOnAFullDiskFailsAloneAndCleansUp) {
   auto r = (*db)->Compact();
   EXPECT_TRUE(r.status().IsNoSpace()) << r.status().ToString();
   for (auto& e : fs::directory_iterator(dir.path())) {
+    // The next segment's file made ahead is a .tmp file too, but no leftover.
+    if (e.path().filename().string().rfind("next-segment-", 0) == 0) continue;
     EXPECT_NE(e.path().extension(), ".tmp") << e.path();
   }
   EXPECT_EQ((*db)->Stats().write_error, "");
@@ -195,10 +197,12 @@ TEST_P(DiskFull, BackgroundRetryClearsTheStateWithoutWrites) {
   ASSERT_TRUE((*db)->Stats().disk_full);
   const int attempts = env.allocates + env.appends;
   // Still full: retried, but at most about once a second (each retry makes
-  // at most two attempts: a whole segment, then just what is needed).
+  // at most two attempts: a whole segment, then just what is needed), plus
+  // at most one try to make the next segment's file ahead (an append and an
+  // allocation) if the last rollover's wake-up fell in this window.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_TRUE((*db)->Stats().disk_full);
-  EXPECT_LE(env.allocates + env.appends - attempts, 2 * 2);
+  EXPECT_LE(env.allocates + env.appends - attempts, 2 * 2 + 2);
   env.no_space = false;
   EXPECT_TRUE(WaitWritable(**db));
 }

@@ -590,6 +590,11 @@ DbStats PartitionedDB::Stats() {
     all.synced_seq += st.synced_seq;
     all.log_bytes += st.log_bytes;
     all.segments += st.segments;
+    all.rollovers += st.rollovers;
+    all.rollovers_made_ahead += st.rollovers_made_ahead;
+    all.rollover_usec += st.rollover_usec;
+    all.rollover_usec_max = std::max(all.rollover_usec_max, st.rollover_usec_max);
+    all.next_segments_ready += st.next_segments_ready;
     all.live_bytes += st.live_bytes;
     all.syncs += st.syncs;
     all.writes += st.writes;

@@ -34,7 +34,8 @@ class FaultEnv : public Env {
   // Each knob fails every matching call while set.
   std::atomic<bool> fail_append{false};
   std::atomic<bool> fail_sync{false};
-  std::atomic<bool> no_space{false};  // Allocate and appends past it fail with ENOSPC
+  std::atomic<bool> fail_rename{false};  // RenameFile fails with EIO
+  std::atomic<bool> no_space{false};     // Allocate and appends past it fail with ENOSPC
   // A short write: the next appends write only the first half of their bytes,
   // then fail with EIO (a write(2) that stopped part way, then an error).
   std::atomic<bool> short_append{false};
@@ -98,6 +99,7 @@ class FaultEnv : public Env {
   }
   Status RenameFile(const std::string& a, const std::string& b) override {
     if (Off()) return Status::IOError("powered off");
+    if (fail_rename) return Status::IOError("injected rename failure: " + a);
     Status st = base_->RenameFile(a, b);
     if (st.ok()) {
       std::lock_guard<std::mutex> g(mu_);

@@ -285,6 +285,11 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_compact_rate_bytes_per_sec", s.config().compact_rate_bytes_per_sec);
   b.Field("walnut_log_bytes", st.log_bytes);
   b.Field("walnut_segments", st.segments);
+  // Segment rollovers: writers wait while one runs (db_impl_segments.cc).
+  b.Field("walnut_rollovers", st.rollovers);
+  b.Field("walnut_rollovers_made_ahead", st.rollovers_made_ahead);
+  b.Field("walnut_rollover_usec", st.rollover_usec);
+  b.Field("walnut_rollover_usec_max", st.rollover_usec_max);
   b.Field("walnut_live_bytes", st.live_bytes);
   // Values only on disk: a snapshot's not yet read, or evicted under
   // --max-memory (docs/memory.md), with what that budget holds and does.

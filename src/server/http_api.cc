@@ -399,9 +399,25 @@ void HttpApi::RegisterRoutes() {
                            "missing key: use GET /get?key=K, or POST /get with a JSON body "
                            "{\"key\": K} (a GET request's body is not read)");
         }
-        std::lock_guard<std::mutex> lock(state_.exec_mu);
-        if (state_.db == nullptr) return SendError(res, 503, "database is not open");
-        Result<std::string> value = state_.db->Get(key);
+        std::shared_ptr<DB> db;
+        Result<std::string> value = Status::NotFound();
+        {
+          std::lock_guard<std::mutex> lock(state_.exec_mu);
+          if (state_.db == nullptr) return SendError(res, 503, "database is not open");
+          db = state_.db;
+          value = db->Get(key);
+        }
+        // The value may come from a RESP write whose log write (and, with
+        // fsync always, fdatasync) the event loop is still doing: it runs
+        // FlushLog outside exec_mu. Show nothing a crash could take back:
+        // FlushLog returns once everything applied so far is written (and
+        // synced if the mode says so), waiting for the loop's own flush if
+        // one is under way; with nothing pending it is a lock and a
+        // comparison. Not under exec_mu, so the loop is not held up.
+        Status flushed = db->FlushLog();
+        if (!flushed.ok() && !flushed.IsClosed()) {
+          return SendError(res, HttpStatusFor(flushed), flushed.ToString());
+        }
         if (!value.ok()) {
           if (value.status().IsNotFound()) return SendError(res, 404, "key not found: " + key);
           return SendError(res, HttpStatusFor(value.status()), value.status().ToString());

@@ -90,6 +90,10 @@ class DBImpl final : public DB {
   // Drops this thread's open group without logging it (its ops stay applied
   // in memory: only for a group that failed in another partition).
   void AbortGroup();
+  // FlushLog(sync=true) for a background caller: writes what is pending
+  // (holding the flush token for the write only) and then syncs what is
+  // written without the token, so writers go on during the fdatasync.
+  Status SyncBesideWriters();
   // Whether FlushLog(sync) would have anything to do.
   bool NeedsFlush(bool sync);
   // Run by compaction after its image is durable and before it is installed

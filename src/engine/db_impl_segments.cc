@@ -145,6 +145,26 @@ void DBImpl::SyncWrittenNow() {
   }
 }
 
+Status DBImpl::SyncBesideWriters() {
+  uint64_t target;
+  {
+    Lock lk(mu_);
+    if (closed_) return Status::Closed();
+    target = last_seq_;
+    Status s = FlushLocked(lk, target, /*sync=*/false);
+    if (!s.ok()) return s;
+  }
+  // Everything up to target is written now; this sync covers it (or a
+  // rollover meanwhile synced it with the segment it sealed).
+  SyncWrittenNow();
+  Lock lk(mu_);
+  if (!write_error_.ok()) return write_error_;
+  if (closed_) return Status::Closed();
+  if (synced_seq_ < target)
+    return Status::IOError("log not synced up to sequence " + std::to_string(target));
+  return Status::OK();
+}
+
 void DBImpl::TrimSealedSegments() {
   Lock lk(mu_);
   // Only segments still in the log: compaction may have deleted one since.

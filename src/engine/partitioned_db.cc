@@ -111,7 +111,7 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
       };
     }
     parts_.push_back(std::make_unique<DBImpl>(dirs[i], std::move(po)));
-    parts_.back()->SetBeforeInstall([this] { return SyncAll(); });
+    parts_.back()->SetBeforeInstall([this] { return SyncAllBesideWriters(); });
   }
   runner_ = std::make_unique<ParallelRunner>(n);
   group_touched_.assign(n, 0);
@@ -462,6 +462,17 @@ Status PartitionedDB::SyncAll() {
   std::vector<uint32_t> all(parts_.size());
   for (uint32_t i = 0; i < all.size(); i++) all[i] = i;
   return FlushParts(all, /*sync=*/true);
+}
+
+Status PartitionedDB::SyncAllBesideWriters() {
+  std::vector<Status> st(parts_.size());
+  // fdatasyncs of different files proceed in parallel on the device.
+  runner_->Run(uint32_t(parts_.size()),
+               [&](uint32_t i) { st[i] = parts_[i]->SyncBesideWriters(); });
+  for (auto& s : st) {
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
 }
 
 // --------------------------------------------------------------------- reads

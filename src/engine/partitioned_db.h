@@ -102,6 +102,10 @@ class PartitionedDB final : public DB {
   // Flushes the given partitions, in parallel when they must sync.
   Status FlushParts(const std::vector<uint32_t>& which, bool sync);
   Status SyncAll();
+  // Before a partition's compaction installs its image: SyncAll, but each
+  // partition holds its flush token only for the write, not the fdatasync
+  // (DBImpl::SyncBesideWriters), so writers are not held up meanwhile.
+  Status SyncAllBesideWriters();
   // A failed write or sync in one partition stops writes in all of them: the
   // directory's log as a whole is unhealthy (DBImpl's class comment says why
   // this is sticky). Returns s, after noting it.

@@ -199,11 +199,7 @@ class FaultEnv : public Env {
   class File : public WritableFile {
    public:
     File(FaultEnv* env, std::string path, std::unique_ptr<WritableFile> f, uint64_t allocated)
-        : env_(env),
-          path_(std::move(path)),
-          f_(std::move(f)),
-          allocated_(allocated),
-          appended_(f_->Size()) {}
+        : env_(env), path_(std::move(path)), f_(std::move(f)), allocated_(allocated) {}
     Status Append(std::string_view data) override {
       if (env_->Off()) return Status::IOError("powered off");
       env_->appends++;
@@ -215,12 +211,10 @@ class FaultEnv : public Env {
       if (env_->fail_append) return Status::IOError("injected: write: Input/output error");
       if (env_->short_append) {
         Status st = f_->Append(data.substr(0, data.size() / 2));
-        appended_ = f_->Size();
         if (st.ok()) env_->Wrote(path_, f_->Size());
         return Status::IOError("injected: short write, then: Input/output error");
       }
       Status st = f_->Append(data);
-      appended_ = f_->Size();
       if (st.ok()) env_->Wrote(path_, f_->Size());
       return st;
     }
@@ -237,11 +231,8 @@ class FaultEnv : public Env {
       if (env_->Off()) return Status::IOError("powered off");
       env_->syncs++;
       if (env_->fail_sync) return Status::IOError("injected: fdatasync: Input/output error");
-      // What was appended before the sync began is what it makes durable:
-      // the engine syncs while another thread appends (the everysec syncer).
-      const uint64_t upto = appended_;
       Status st = f_->Sync();
-      if (st.ok()) env_->Synced(path_, upto);
+      if (st.ok()) env_->Synced(path_, f_->Size());
       return st;
     }
     Status Close() override { return f_->Close(); }
@@ -251,8 +242,7 @@ class FaultEnv : public Env {
     FaultEnv* env_;
     std::string path_;
     std::unique_ptr<WritableFile> f_;
-    uint64_t allocated_;              // the file's size: appends below it need no new space
-    std::atomic<uint64_t> appended_;  // logical end, readable while another thread appends
+    uint64_t allocated_;  // the file's size: appends below it need no new space
   };
   std::unique_ptr<WritableFile> Wrap(const std::string& path, std::unique_ptr<WritableFile> f,
                                      uint64_t allocated) {

@@ -30,17 +30,26 @@ struct PowerCutParam {
 
 class PowerCut : public ::testing::TestWithParam<PowerCutParam> {};
 
+// Options for a database on the fault-injecting env, quiet, with small
+// segments so that cuts land near rollovers.
+Options CutOptions(FaultEnv* env, FsyncMode mode, uint64_t segment_size, bool auto_compact) {
+  Options o;
+  o.env = env;
+  o.fsync = mode;
+  o.segment_size = segment_size;
+  o.auto_compact = auto_compact;
+  o.logger = [](LogLevel, std::string_view) {};
+  return o;
+}
+
 TEST_P(PowerCut, KeepsWhatTheModePromises) {
   const auto [mode, torn] = GetParam();
   uint64_t seed = testing::TestSeed();
   std::mt19937_64 rng(seed);
   testing::ScratchDir dir;
   FaultEnv env(Env::Default());
-  Options o;
-  o.env = &env;
-  o.fsync = mode;
-  o.segment_size = 32 * 1024;  // cuts also land right after rollovers
-  o.logger = [](LogLevel, std::string_view) {};
+  // Small segments: cuts also land right after rollovers.
+  const Options o = CutOptions(&env, mode, 32 * 1024, /*auto_compact=*/true);
   int next = 0;  // keys are written in order: k0, k1, ...
   for (int round = 0; round < 20; round++) {
     auto db = DB::Open(dir.path(), o);
@@ -107,12 +116,7 @@ void CutRightAfterRollovers(const PowerCutParam& param, int rounds, bool made_ah
   std::mt19937_64 rng(seed);
   testing::ScratchDir dir;
   FaultEnv env(Env::Default());
-  Options o;
-  o.env = &env;
-  o.fsync = mode;
-  o.segment_size = 8 * 1024;
-  o.auto_compact = false;
-  o.logger = [](LogLevel, std::string_view) {};
+  const Options o = CutOptions(&env, mode, 8 * 1024, /*auto_compact=*/false);
   int next = 0;
   for (int round = 0; round < rounds; round++) {
     auto db = DB::Open(dir.path(), o);
@@ -179,12 +183,7 @@ TEST_P(PowerCut, PublishingAFileMadeAheadFailsHalfway) {
   std::mt19937_64 rng(seed);
   testing::ScratchDir dir;
   FaultEnv env(Env::Default());
-  Options o;
-  o.env = &env;
-  o.fsync = mode;
-  o.segment_size = 8 * 1024;
-  o.auto_compact = false;
-  o.logger = [](LogLevel, std::string_view) {};
+  const Options o = CutOptions(&env, mode, 8 * 1024, /*auto_compact=*/false);
   auto db = DB::Open(dir.path(), o);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_FALSE(WaitForFileMadeAhead(db->get(), dir.path()).empty());

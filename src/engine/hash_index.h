@@ -11,6 +11,15 @@
 //    calls.
 //  - A uniform random key in O(1) expected time (RANDOMKEY, expiry sampling).
 // It owns the entries it holds. Not thread-safe: the DB's lock guards it.
+//
+// Tagged slots: a slot keeps, in the pointer's top 16 bits (unused by user-
+// space heap addresses on the 64-bit platforms we build for; checked on
+// every insert), the top 16 bits of the entry's hash. A probe compares
+// those first and reads the entry only when they match, so walking past
+// other keys in a run costs no cache miss per entry. At 3/4 full an insert
+// passes ~3 other entries on average; reading each was half of start-up's
+// time (bench/results/recovery.md). The home bucket uses the hash's low
+// bits, so the tag is independent of it.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +45,11 @@ class HashIndex {
   size_t capacity() const { return mask_ ? mask_ + 1 : 0; }
 
   Entry* Find(std::string_view key, uint64_t hash) const;
+  // Starts fetching the home slot of `hash` into the cache, for an insert or
+  // lookup a little later (a resize meanwhile only wastes the fetch).
+  void Prefetch(uint64_t hash) const {
+    if (slots_) __builtin_prefetch(&slots_[Home(hash)], /*rw=*/1);
+  }
   // Inserts e, replacing (and returning, for the caller to free) an entry
   // with the same key; returns null if the key was new.
   [[nodiscard]] Entry* Upsert(Entry* e);
@@ -45,6 +59,14 @@ class HashIndex {
   [[nodiscard]] Entry* Remove(std::string_view key, uint64_t hash);
   // Frees every entry.
   void Clear();
+  // Makes room for n entries in all without growing (recovery sizes the
+  // table once from the count it expects instead of doubling it ~20 times).
+  // Never shrinks; a table reserved too large shrinks as usual on removal,
+  // or with ShrinkToFit.
+  void Reserve(size_t n);
+  // Shrinks the table to the capacity growth alone would give its entries,
+  // if it is larger (after a Reserve for more than came).
+  void ShrinkToFit();
 
   // Visits the entries whose home bucket is next in cursor order until about
   // `count` entries were visited; returns the next cursor (0 when done).
@@ -58,8 +80,8 @@ class HashIndex {
                   const std::function<void(Entry*)>& on_remove);
   // Slot i (< capacity()): its entry or null. SetSlotAt replaces a slot's
   // entry by another with the same key (the caller frees the old one).
-  Entry* SlotAt(size_t i) const { return slots_[i]; }
-  void SetSlotAt(size_t i, Entry* e) { slots_[i] = e; }
+  Entry* SlotAt(size_t i) const { return EntryOf(slots_[i]); }
+  void SetSlotAt(size_t i, Entry* e) { slots_[i] = Pack(e); }
   // Every entry, in slot order. fn must not modify the table.
   void ForEach(const std::function<void(const Entry*)>& fn) const;
 
@@ -69,8 +91,21 @@ class HashIndex {
   void EraseSlot(size_t i);
   void MaybeShrink();
 
-  Entry** slots_ = nullptr;
-  size_t mask_ = 0;  // capacity - 1, or 0 when there is no table
+  static constexpr int kTagShift = 48;
+  static constexpr uintptr_t kPtrMask = (uintptr_t(1) << kTagShift) - 1;
+  static uintptr_t TagOf(uint64_t hash) { return uintptr_t(hash >> kTagShift) << kTagShift; }
+  static Entry* EntryOf(uintptr_t slot) { return reinterpret_cast<Entry*>(slot & kPtrMask); }
+  // The slot value for e (null stays 0).
+  static uintptr_t Pack(Entry* e);
+  // Whether slot (non-empty) holds the entry for key/hash.
+  static bool Holds(uintptr_t slot, std::string_view key, uint64_t hash) {
+    if ((slot & ~kPtrMask) != TagOf(hash)) return false;
+    const Entry* e = EntryOf(slot);
+    return e->hash == hash && e->key() == key;
+  }
+
+  uintptr_t* slots_ = nullptr;  // tagged Entry pointers, 0 when empty
+  size_t mask_ = 0;             // capacity - 1, or 0 when there is no table
   size_t size_ = 0;
 };
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -107,6 +108,80 @@ TEST(HashIndex, RandomFindsOnlyLiveEntries) {
   std::set<std::string> got;
   for (int i = 0; i < 5000; i++) got.insert(std::string(idx.Random(rng)->key()));
   EXPECT_EQ(got.size(), 100u);  // all of them, with overwhelming probability
+}
+
+// A slot keeps the top 16 bits of its entry's hash (the tag) next to the
+// pointer, and a probe reads the entry only when the tag matches. Keys that
+// share the tag, the home bucket, or the whole hash must still be told
+// apart by their bytes, through growth, removal and the backward shifts.
+TEST(HashIndex, KeysSharingTagHomeOrWholeHashStayApart) {
+  HashIndex idx;
+  std::map<std::string, uint64_t> model;  // key -> hash it was given
+  auto add = [&](const std::string& k, uint64_t h) {
+    Entry* old = idx.Upsert(Entry::Make(h, k, "v" + k, 0));
+    EXPECT_EQ(old != nullptr, model.count(k) == 1) << k;
+    if (old) Entry::Free(old);
+    model[k] = h;
+  };
+  for (uint64_t i = 0; i < 300; i++) {
+    add("same-hash-" + std::to_string(i), 0xABCD000000000042ull);              // all equal
+    add("same-tag-" + std::to_string(i), 0xABCD000000000000ull | (i * 7919));  // tag equal
+    add("same-home-" + std::to_string(i), (i << 48) | 0x42);                   // low bits equal
+  }
+  add("same-hash-7", 0xABCD000000000042ull);  // an overwrite among them
+  auto check = [&] {
+    ASSERT_EQ(idx.size(), model.size());
+    for (const auto& [k, h] : model) {
+      Entry* e = idx.Find(k, h);
+      ASSERT_NE(e, nullptr) << k;
+      EXPECT_EQ(e->key(), k);
+      EXPECT_EQ(e->value(), "v" + k);
+      EXPECT_EQ(idx.Find(k, h ^ (1ull << 63)), nullptr) << k;  // another tag: not it
+    }
+  };
+  check();
+  for (uint64_t i = 0; i < 300; i += 2) {
+    for (const char* kind : {"same-hash-", "same-tag-", "same-home-"}) {
+      std::string k = kind + std::to_string(i);
+      Entry* e = idx.Remove(k, model[k]);
+      ASSERT_NE(e, nullptr) << k;
+      EXPECT_EQ(e->key(), k);
+      Entry::Free(e);
+      model.erase(k);
+    }
+  }
+  check();
+  size_t seen = 0;
+  idx.ForEach([&](const Entry* e) {
+    EXPECT_EQ(model.at(std::string(e->key())), e->hash);
+    seen++;
+  });
+  EXPECT_EQ(seen, model.size());
+}
+
+// Recovery sizes the table once (Reserve) and shrinks a guess that was too
+// large (ShrinkToFit); the entries survive both.
+TEST(HashIndex, ReserveThenShrinkToFit) {
+  HashIndex idx;
+  idx.Reserve(100000);
+  const size_t reserved = idx.capacity();
+  EXPECT_GE(reserved * 3, 100000u * 4);  // room for 100000 at 3/4 full
+  for (int i = 0; i < 100000; i++) (void)idx.Upsert(Make("r" + std::to_string(i)));
+  EXPECT_EQ(idx.capacity(), reserved) << "no growth after a Reserve";
+  idx.ShrinkToFit();
+  EXPECT_EQ(idx.capacity(), reserved) << "already the size growth gives";
+  idx.Reserve(10);
+  EXPECT_EQ(idx.capacity(), reserved) << "Reserve never shrinks";
+
+  HashIndex small;
+  small.Reserve(1000000);
+  for (int i = 0; i < 1000; i++) (void)small.Upsert(Make("s" + std::to_string(i)));
+  small.ShrinkToFit();
+  EXPECT_EQ(small.capacity(), 2048u);  // 1000 keys need 2048 slots at 3/4 full
+  for (int i = 0; i < 1000; i++) {
+    std::string k = "s" + std::to_string(i);
+    EXPECT_NE(small.Find(k, HashKey(k)), nullptr) << k;
+  }
 }
 
 }  // namespace

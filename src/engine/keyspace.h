@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/hash.h"
 #include "engine/hash_index.h"
 #include "engine/write_batch_internal.h"
 
@@ -57,8 +58,26 @@ class Keyspace {
   uint64_t cached_bytes() const { return cached_bytes_; }
   // Replaces an on-disk entry of db with `e` (same key, value in memory).
   void Materialized(uint32_t db, Entry* old, Entry* e);
-  // Inserts an entry loaded from a snapshot.
+  // Inserts an entry the caller made: loaded from a snapshot, or made by
+  // MakeReplayPut.
   void InsertLoaded(uint32_t db, Entry* e) { Insert(db, e); }
+  // Replay split in two, so that recovery can fetch a put's index slot into
+  // the cache some puts before inserting it (the slot is a random access
+  // into a table of up to hundreds of MiB: a cache miss per key otherwise).
+  // Makes the entry Apply(op, 0) would insert for a put and starts fetching
+  // its slot; InsertLoaded(op.db, e) then inserts it. Inserting the made
+  // entries in the order of their ops is the caller's duty.
+  Entry* MakeReplayPut(const DecodedOp& op) {
+    Entry* e = Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms, loc_slots_);
+    dbs_[op.db].index.Prefetch(e->hash);
+    return e;
+  }
+  void Prefetch(uint32_t db, uint64_t hash) const { dbs_[db].index.Prefetch(hash); }
+  // Recovery's presizing (HashIndex::Reserve, ShrinkToFit), per database.
+  void Reserve(uint32_t db, uint64_t keys) { dbs_[db].index.Reserve(keys); }
+  void ShrinkToFit() {
+    for (auto& d : dbs_) d.index.ShrinkToFit();
+  }
 
   // ---- Values on disk under max-memory (docs/memory.md).
   // Every in-memory entry made from now on gets room for a DiskLoc

@@ -63,15 +63,104 @@ Status MoveAway(Env* env, const std::string& dir, const SegmentFile& seg) {
   return s;
 }
 
+// Applies replayed ops in order, but inserts each put kAhead puts after
+// making its entry: making it starts fetching its index slot into the cache
+// (Keyspace::MakeReplayPut), which would otherwise be a cache miss per key,
+// the largest single cost of start-up. Any other op first inserts the
+// pending puts, so ops still take effect in log order; Flush (and the
+// destructor) insert the rest. Nothing else may touch the keyspace while
+// puts are pending: Recover flushes at the end of each file it reads.
+class ReplayInserter {
+ public:
+  explicit ReplayInserter(Keyspace* ks) : ks_(ks) {}
+  ~ReplayInserter() { Flush(); }
+  ReplayInserter(const ReplayInserter&) = delete;
+  ReplayInserter& operator=(const ReplayInserter&) = delete;
+
+  void Apply(const DecodedOp& op) {
+    if (op.code != wal::kPut && op.code != wal::kPutExpire) {
+      Flush();
+      ks_->Apply(op, /*now_ms=*/0);
+      return;
+    }
+    Entry* e = ks_->MakeReplayPut(op);
+    if (pending_ == kAhead) {
+      const Pending& oldest = ring_[head_];
+      ks_->InsertLoaded(oldest.db, oldest.e);
+      head_ = (head_ + 1) % kAhead;
+      pending_--;
+    }
+    ring_[(head_ + pending_) % kAhead] = Pending{op.db, e};
+    pending_++;
+  }
+  void Flush() {
+    for (; pending_ > 0; pending_--, head_ = (head_ + 1) % kAhead) {
+      ks_->InsertLoaded(ring_[head_].db, ring_[head_].e);
+    }
+  }
+
+ private:
+  // ~16 loads in flight hide most of a miss behind making the next entries.
+  static constexpr size_t kAhead = 16;
+  struct Pending {
+    uint32_t db;
+    Entry* e;
+  };
+  Keyspace* ks_;
+  Pending ring_[kAhead];
+  size_t head_ = 0;
+  size_t pending_ = 0;
+};
+
+// Sizes the index once instead of letting it double ~20 times: each
+// doubling reads every entry again (for its hash), at random. Once 1/16 of
+// a stretch of files (a base image, or the log segments) has been applied,
+// each database is reserved for the keys it holds plus what the rest will
+// add at the rate seen so far. A base image holds each key once, so the
+// guess is close. A log may overwrite and delete, making the guess high (by
+// about 2x at most while automatic compaction keeps the log at most about
+// half garbage): Recover shrinks any table left larger than its keys need
+// at the end, so only the peak during start-up can be higher.
+class Presizer {
+ public:
+  // total: bytes of the stretch; bytes_now: RecoveryReport::bytes before it.
+  Presizer(Keyspace* ks, uint64_t total, uint64_t bytes_now)
+      : ks_(ks), start_(bytes_now), total_(total), keys_at_start_(ks->num_dbs()) {
+    for (uint32_t db = 0; db < ks->num_dbs(); db++) keys_at_start_[db] = ks->keys(db);
+    // Small stretches grow fast enough as they are.
+    done_ = total < (4u << 20);
+  }
+  void Progress(uint64_t bytes_now) {
+    if (done_ || bytes_now - start_ < total_ / 16) return;
+    done_ = true;
+    const uint64_t read = bytes_now - start_;
+    if (read == 0 || read >= total_) return;
+    const double rest = double(total_ - read) / double(read);
+    for (uint32_t db = 0; db < ks_->num_dbs(); db++) {
+      const uint64_t now = ks_->keys(db);
+      if (now <= keys_at_start_[db]) continue;
+      ks_->Reserve(db, now + uint64_t(double(now - keys_at_start_[db]) * rest));
+    }
+  }
+
+ private:
+  Keyspace* ks_;
+  uint64_t start_;
+  uint64_t total_;
+  std::vector<uint64_t> keys_at_start_;
+  bool done_;
+};
+
 // Applies the ops of a record that starts at file offset `at` of `file` (a
 // DiskLoc::file; none if it does not fit one); under a value budget, puts
 // keep their values' locations (RecoveryParams::value_budget).
-void ApplyRecord(const RecoveryParams& p, Keyspace* ks, const wal::Record& rec,
+void ApplyRecord(const RecoveryParams& p, Keyspace* ks, ReplayInserter* ins, const wal::Record& rec,
                  const std::vector<DecodedOp>& ops, uint64_t at, std::optional<uint32_t> file) {
   if (p.value_budget == 0 || !file) {
-    for (const auto& op : ops) ks->Apply(op, /*now_ms=*/0);
+    for (const auto& op : ops) ins->Apply(op);
     return;
   }
+  ins->Flush();  // the budget below counts what is inserted
   const uint64_t ops_at = at + wal::kRecordHeaderSize + wal::kBatchPrefixSize;
   for (const auto& op : ops) {
     if (op.code != wal::kPut && op.code != wal::kPutExpire) {
@@ -104,6 +193,11 @@ Status LoadBase(const RecoveryParams& p, const std::string& path, uint64_t cover
   }
   uint64_t expected = 1;
   bool complete = false;
+  // Declared after nothing the caller reads: its destructor inserts the
+  // pending puts before LoadBase returns (the caller may Clear on a problem).
+  ReplayInserter ins(ks);
+  Presizer sizer(ks, r.file_size(), out->report.bytes);
+  std::vector<DecodedOp> ops;
   for (;;) {
     wal::Record rec;
     Status io;
@@ -127,8 +221,7 @@ Status LoadBase(const RecoveryParams& p, const std::string& path, uint64_t cover
       continue;
     }
     std::string_view in = rec.ops;
-    std::vector<DecodedOp> ops;
-    ops.reserve(rec.count);
+    ops.clear();
     for (uint32_t k = 0; k < rec.count; k++) {
       DecodedOp op;
       Status ds = DecodeOp(&in, &op);
@@ -144,10 +237,11 @@ Status LoadBase(const RecoveryParams& p, const std::string& path, uint64_t cover
       }
       ops.push_back(op);
     }
-    ApplyRecord(p, ks, rec, ops, at, p.base_file);
+    ApplyRecord(p, ks, &ins, rec, ops, at, p.base_file);
     out->ops += ops.size();
     out->report.records++;
     out->report.bytes += rec.size;
+    sizer.Progress(out->report.bytes);
   }
   if (!complete) *problem = path + ": base image is incomplete (no end marker)";
   return Status::OK();
@@ -301,6 +395,15 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
     }
   }
 
+  // Puts pending in `ins` are inserted before anything else reads ks: at the
+  // end of this loop, by any other op, or by its destructor on a return.
+  ReplayInserter ins(ks);
+  // The newest segment may be mostly preallocated zeros: leave it out of the
+  // estimate (at worst the table doubles once more).
+  uint64_t sized_bytes = 0;
+  for (size_t i = 0; i + 1 < segs.size(); i++) sized_bytes += segs[i].size;
+  Presizer sizer(ks, sized_bytes, out->report.bytes);
+  std::vector<DecodedOp> ops;
   for (size_t i = 0; i < segs.size() && !stop; i++) {
     SegmentFile seg = segs[i];
     const bool newest = (i + 1 == segs.size());
@@ -398,8 +501,7 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
                   std::to_string(expected);
         } else {
           // Decode every op before applying any: a record is all or nothing.
-          std::vector<DecodedOp> ops;
-          ops.reserve(rec.count);
+          ops.clear();
           std::string_view in = rec.ops;
           Status ds;
           for (uint32_t k = 0; k < rec.count && ds.ok(); k++) {
@@ -431,12 +533,13 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
                  true);
           } else {
             ApplyRecord(
-                p, ks, rec, ops, at,
+                p, ks, &ins, rec, ops, at,
                 seg.id < kBaseFileTag ? std::optional<uint32_t>(uint32_t(seg.id)) : std::nullopt);
           }
           out->ops += ops.size();
           out->report.records++;
           out->report.bytes += rec.size;
+          sizer.Progress(out->report.bytes);
           expected = rec.seq + 1;
           resync = false;
           if (out->report.records % 65536 == 0 &&
@@ -557,6 +660,8 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
     kept.push_back(seg);
   }
 
+  ins.Flush();
+  ks->ShrinkToFit();  // a presized table that got fewer keys than guessed
   out->segments = std::move(kept);
   out->last_seq = expected == 0 ? 0 : expected - 1;
   out->report.seconds = std::chrono::duration<double>(Clock::now() - start).count();

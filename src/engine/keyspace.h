@@ -72,7 +72,9 @@ class Keyspace {
     dbs_[op.db].index.Prefetch(e->hash);
     return e;
   }
-  void Prefetch(uint32_t db, uint64_t hash) const { dbs_[db].index.Prefetch(hash); }
+  [[gnu::always_inline]] void Prefetch(uint32_t db, uint64_t hash) const {
+    dbs_[db].index.Prefetch(hash);  // always inlined: see HashIndex::Prefetch
+  }
   // Recovery's presizing (HashIndex::Reserve, ShrinkToFit), per database.
   void Reserve(uint32_t db, uint64_t keys) { dbs_[db].index.Reserve(keys); }
   void ShrinkToFit() {

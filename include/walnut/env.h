@@ -45,6 +45,10 @@ class RandomAccessFile {
   // (shorter only at end of file).
   virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* out) const = 0;
   virtual uint64_t Size() const = 0;
+  // A hint that [offset, offset + n) will be read soon: the file system may
+  // start reading it in the background, so that a sequential reader's disk
+  // reads overlap its work on what it read before. Changes nothing else.
+  virtual void WillNeed(uint64_t /*offset*/, size_t /*n*/) const {}
 };
 
 // Held for as long as the directory is in use; released on destruction.

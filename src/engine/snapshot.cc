@@ -164,6 +164,9 @@ Status ReadHint(Env* env, const std::string& path, uint64_t covered, uint64_t ba
     if (len > (64u << 20)) return bad(at, "chunk length out of range");
     s = read(at + kChunkHeaderSize, len, &v);
     if (!s.ok()) return s;
+    // The chunks after this one are read next: let the disk fetch them
+    // while this one is checked and loaded.
+    (*f)->WillNeed(at + kChunkHeaderSize + len, 4 << 20);
     if (Checksum(v) != sum) return bad(at, "chunk checksum mismatch");
     if (count == 0) {
       if (len != 16 || DecodeFixed64(v.data()) != entries) return bad(at, "bad end chunk");

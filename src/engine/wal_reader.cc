@@ -37,6 +37,11 @@ Status SegmentReader::Window(uint64_t off, uint64_t n, std::string_view* out) {
   if (!s.ok()) return s;
   buf_.resize(got.size());
   buf_off_ = off;
+  // Readers go through a file front to back (recovery, the snapshot loader):
+  // have the next chunk read from disk while this one is worked on. Without
+  // it a cold start waits for the disk at every chunk, then the disk waits
+  // for the CPU.
+  if (off + got.size() < size_) file_->WillNeed(off + got.size(), kChunk);
   *out = std::string_view(buf_).substr(0, std::min<uint64_t>(buf_.size(), end - off));
   return Status::OK();
 }

@@ -128,6 +128,10 @@ class PosixRandomAccessFile final : public RandomAccessFile {
     return Status::OK();
   }
   uint64_t Size() const override { return size_; }
+  void WillNeed(uint64_t offset, size_t n) const override {
+    // Asynchronous readahead into the page cache; a failure only loses the hint.
+    (void)::posix_fadvise(fd_, off_t(offset), off_t(n), POSIX_FADV_WILLNEED);
+  }
 
  private:
   std::string path_;

@@ -25,6 +25,8 @@ void DBImpl::LoaderMain() {
   wal::SegmentReader& r = **opened;
   uint64_t loaded = 0;
   bool full = false;
+  std::vector<DecodedOp> ops;
+  std::vector<uint64_t> hashes;
   for (;;) {
     if (closing_) return;
     wal::Record rec;
@@ -41,15 +43,33 @@ void DBImpl::LoaderMain() {
     // File offset of the record's first op byte, to match values to the
     // locations the hint gave.
     const uint64_t ops_at = r.offset() - rec.size + wal::kRecordHeaderSize + wal::kBatchPrefixSize;
+    // Decode and hash outside the lock; ops up to the first that does not
+    // decode, as before.
     std::string_view in = rec.ops;
-    Lock lk(mu_);
-    const uint64_t budget = opts_.max_memory_bytes;
-    if (closed_ || ks_.on_disk() == 0 || (budget > 0 && ks_.cached_bytes() >= budget)) break;
+    ops.clear();
+    hashes.clear();
     for (uint32_t k = 0; k < rec.count; k++) {
       DecodedOp op;
       if (!DecodeOp(&in, &op).ok() || op.db >= ks_.num_dbs()) break;
+      ops.push_back(op);
+      hashes.push_back(HashKey(op.key));
+    }
+    Lock lk(mu_);
+    const uint64_t budget = opts_.max_memory_bytes;
+    if (closed_ || ks_.on_disk() == 0 || (budget > 0 && ks_.cached_bytes() >= budget)) break;
+    // Each lookup is two cache misses in a row (the slot, then the entry):
+    // fetch the slot 16 ops ahead and, once it has arrived, the entry 8 ops
+    // ahead, so that Find finds both in the cache.
+    constexpr size_t kSlotAhead = 16, kEntryAhead = 8;
+    const size_t n = ops.size();
+    for (size_t k = 0; k < n && k < kSlotAhead; k++) ks_.db(ops[k].db).Prefetch(hashes[k]);
+    for (size_t k = 0; k < n; k++) {
+      if (k + kSlotAhead < n) ks_.db(ops[k + kSlotAhead].db).Prefetch(hashes[k + kSlotAhead]);
+      if (k + kEntryAhead < n)
+        ks_.db(ops[k + kEntryAhead].db).PrefetchEntry(hashes[k + kEntryAhead]);
+      const DecodedOp& op = ops[k];
       const uint64_t value_at = ops_at + uint64_t(op.value.data() - rec.ops.data());
-      Entry* e = ks_.db(op.db).Find(op.key, HashKey(op.key));
+      Entry* e = ks_.db(op.db).Find(op.key, hashes[k]);
       // Only an entry still pointing at exactly this value: a key written
       // since start-up already has its own (newer) value in memory, and one
       // a compaction moved since points into another file.

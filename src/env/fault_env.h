@@ -158,15 +158,22 @@ class FaultEnv : public Env {
     FileState& st = files_[path];
     st.written = std::max(st.written, end);
   }
-  void Synced(const std::string& path, uint64_t data) {
+  // A sync that began when the file's logical end was `data` and its size
+  // `size` (0: unknown) succeeded. Syncs of one file may overlap (the
+  // background syncer and a writer's own sync) and finish in any order, so
+  // each only raises what is durable: one that began earlier and finishes
+  // later must not lower what a newer one already made durable. Neither
+  // value shrinks here: a file gets shorter only through TruncateFile or a
+  // reopen, which start its state over (Track). A sync that began before
+  // such a truncate and finishes after it may raise synced_size past the
+  // truncated size; PowerCut never grows a file, so that is harmless.
+  void Synced(const std::string& path, uint64_t data, uint64_t size) {
     std::lock_guard<std::mutex> g(mu_);
     if (powered_off_) return;
-    std::error_code ec;
-    uint64_t size = std::filesystem::file_size(path, ec);
     FileState& st = files_[path];
-    st.synced_data = data;
+    st.synced_data = std::max(st.synced_data, data);
     st.written = std::max(st.written, data);
-    if (!ec) st.synced_size = size;
+    st.synced_size = std::max(st.synced_size, size);
   }
   static void ZeroRange(const std::string& path, uint64_t off, uint64_t len) {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -199,7 +206,11 @@ class FaultEnv : public Env {
   class File : public WritableFile {
    public:
     File(FaultEnv* env, std::string path, std::unique_ptr<WritableFile> f, uint64_t allocated)
-        : env_(env), path_(std::move(path)), f_(std::move(f)), allocated_(allocated) {}
+        : env_(env),
+          path_(std::move(path)),
+          f_(std::move(f)),
+          allocated_(allocated),
+          appended_(f_->Size()) {}
     Status Append(std::string_view data) override {
       if (env_->Off()) return Status::IOError("powered off");
       env_->appends++;
@@ -211,10 +222,12 @@ class FaultEnv : public Env {
       if (env_->fail_append) return Status::IOError("injected: write: Input/output error");
       if (env_->short_append) {
         Status st = f_->Append(data.substr(0, data.size() / 2));
+        appended_ = f_->Size();
         if (st.ok()) env_->Wrote(path_, f_->Size());
         return Status::IOError("injected: short write, then: Input/output error");
       }
       Status st = f_->Append(data);
+      appended_ = f_->Size();
       if (st.ok()) env_->Wrote(path_, f_->Size());
       return st;
     }
@@ -231,8 +244,19 @@ class FaultEnv : public Env {
       if (env_->Off()) return Status::IOError("powered off");
       env_->syncs++;
       if (env_->fail_sync) return Status::IOError("injected: fdatasync: Input/output error");
+      // What a real fdatasync promises, and all the engine relies on: it
+      // makes durable at least what was written before it began (it may
+      // catch more). The engine syncs while another thread appends to the
+      // same file (SyncWrittenNow), so the model takes the logical end and
+      // the size from before the sync began: appended_, which the appending
+      // thread stores, and the size on disk. Reading f_->Size() here would
+      // race with that thread's Append, and would count bytes appended
+      // during the sync as durable.
+      const uint64_t upto = appended_.load();
+      std::error_code ec;
+      const uint64_t size = std::filesystem::file_size(path_, ec);
       Status st = f_->Sync();
-      if (st.ok()) env_->Synced(path_, f_->Size());
+      if (st.ok()) env_->Synced(path_, upto, ec ? 0 : size);
       return st;
     }
     Status Close() override { return f_->Close(); }
@@ -243,6 +267,9 @@ class FaultEnv : public Env {
     std::string path_;
     std::unique_ptr<WritableFile> f_;
     uint64_t allocated_;  // the file's size: appends below it need no new space
+    // The logical end after the last append, stored by the appending thread
+    // so that a sync on another thread can read it (see Sync).
+    std::atomic<uint64_t> appended_;
   };
   std::unique_ptr<WritableFile> Wrap(const std::string& path, std::unique_ptr<WritableFile> f,
                                      uint64_t allocated) {

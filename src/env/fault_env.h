@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -43,11 +44,12 @@ class FaultEnv : public Env {
   std::atomic<int> appends{0};
   std::atomic<int> syncs{0};
 
-  // A simulated power cut. From now on every write, sync, rename and lock
-  // fails ("powered off"), so the process can be closed without touching the
-  // disk; each file is cut back to what was synced (torn: plus a random
-  // prefix of the unsynced bytes, as out-of-order writeback might leave), and
-  // directory locks are released. Call PowerOn() before reopening.
+  // A simulated power cut. From now on every write, sync, rename, removal
+  // and lock fails ("powered off"), so the process can be closed without
+  // touching the disk; each file is cut back to what was synced (torn: plus
+  // a random prefix of the unsynced bytes, as out-of-order writeback might
+  // leave), and directory locks are released. Call PowerOn() before
+  // reopening.
   void PowerCut(bool torn, uint64_t seed) {
     std::lock_guard<std::mutex> g(mu_);
     powered_off_ = true;
@@ -75,9 +77,33 @@ class FaultEnv : public Env {
     powered_off_ = false;
   }
 
+  // Creating a file whose name (without its directory) begins with `prefix`
+  // fails with EIO from now on; an empty prefix ends this. For tests that
+  // must keep the engine from making a file it could do without, e.g. the
+  // next log segment made ahead ("next-segment-").
+  void FailCreating(std::string prefix) {
+    std::lock_guard<std::mutex> g(mu_);
+    fail_create_prefix_ = std::move(prefix);
+  }
+  // The power fails at the next rename to a file whose name begins with
+  // `prefix`: right before it (the rename does not happen) or right after
+  // it. The cut is PowerCut(torn, seed); the rename reports "powered off".
+  // For cuts in the middle of a create-then-rename sequence.
+  void CutAtRename(std::string prefix, bool after_it, bool torn, uint64_t seed) {
+    std::lock_guard<std::mutex> g(mu_);
+    cut_at_rename_ = RenameCut{std::move(prefix), after_it, torn, seed};
+  }
+
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                         bool exclusive) override {
     if (Off()) return Status::IOError("powered off");
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (!fail_create_prefix_.empty() &&
+          std::filesystem::path(path).filename().string().rfind(fail_create_prefix_, 0) == 0) {
+        return Status::IOError("injected: open " + path + ": Input/output error");
+      }
+    }
     auto f = base_->NewWritableFile(path, exclusive);
     if (!f.ok()) return f.status();
     Track(path, 0, 0);
@@ -100,6 +126,19 @@ class FaultEnv : public Env {
   Status RenameFile(const std::string& a, const std::string& b) override {
     if (Off()) return Status::IOError("powered off");
     if (fail_rename) return Status::IOError("injected rename failure: " + a);
+    std::optional<RenameCut> cut;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (cut_at_rename_ &&
+          std::filesystem::path(b).filename().string().rfind(cut_at_rename_->prefix, 0) == 0) {
+        cut = std::move(cut_at_rename_);
+        cut_at_rename_.reset();
+      }
+    }
+    if (cut && !cut->after_it) {
+      PowerCut(cut->torn, cut->seed);
+      return Status::IOError("powered off");
+    }
     Status st = base_->RenameFile(a, b);
     if (st.ok()) {
       std::lock_guard<std::mutex> g(mu_);
@@ -109,9 +148,18 @@ class FaultEnv : public Env {
         files_.erase(it);
       }
     }
+    if (cut) {
+      PowerCut(cut->torn, cut->seed);
+      return Status::IOError("powered off");
+    }
     return st;
   }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  Status RemoveFile(const std::string& p) override {
+    // A machine without power removes nothing: what a failing step would
+    // clean up after a cut stays for the next open to deal with.
+    if (Off()) return Status::IOError("powered off");
+    return base_->RemoveFile(p);
+  }
   Status TruncateFile(const std::string& p, uint64_t n) override {
     if (Off()) return Status::IOError("powered off");
     Status st = base_->TruncateFile(p, n);
@@ -142,6 +190,12 @@ class FaultEnv : public Env {
     std::lock_guard<std::mutex> g(mu_);
     return powered_off_;
   }
+  struct RenameCut {
+    std::string prefix;
+    bool after_it;
+    bool torn;
+    uint64_t seed;
+  };
   // What a power cut leaves of a file (see PowerCut).
   struct FileState {
     uint64_t synced_data = 0;  // logical end at the last sync: durable bytes
@@ -278,6 +332,8 @@ class FaultEnv : public Env {
   Env* base_;
   std::mutex mu_;
   bool powered_off_ = false;                // guarded by mu_
+  std::string fail_create_prefix_;          // guarded by mu_ (FailCreating)
+  std::optional<RenameCut> cut_at_rename_;  // guarded by mu_ (CutAtRename)
   std::map<std::string, FileState> files_;  // path -> what a power cut leaves
   std::map<std::string, std::shared_ptr<FileLock>> locks_;
 };

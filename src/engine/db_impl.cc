@@ -858,6 +858,35 @@ uint64_t DBImpl::DeadBytesLocked() const {
   return log > live ? log - live : 0;
 }
 
+uint64_t DBImpl::CompactionDue() {
+  Lock lk(mu_);
+  if (closed_ || closing_ || !write_error_.ok()) return 0;
+  const uint64_t log = LogBytesLocked();
+  const uint64_t dead = DeadBytesLocked();
+  if (log < opts_.compact_min_log_bytes) return 0;
+  if (double(dead) < opts_.compact_garbage_ratio * double(log)) return 0;
+  return std::max<uint64_t>(dead, 1);
+}
+
+Result<CompactionReport> DBImpl::CompactForPolicy() {
+  uint64_t log, dead;
+  {
+    Lock lk(mu_);
+    log = LogBytesLocked();
+    dead = DeadBytesLocked();
+  }
+  Log(LogLevel::kInfo, "compaction: started by the policy, ~" + std::to_string(dead) + " of " +
+                           std::to_string(log) + " log bytes dead");
+  auto r = Compact();
+  if (r.ok()) {
+    Lock lk(mu_);
+    auto_compactions_++;
+  } else if (!closing_) {
+    Log(LogLevel::kWarning, "automatic compaction failed: " + r.status().ToString());
+  }
+  return r;
+}
+
 void DBImpl::CompactThreadMain() {
   auto backoff = std::chrono::seconds(1);
   for (;;) {
@@ -866,28 +895,12 @@ void DBImpl::CompactThreadMain() {
       sync_cv_.wait_for(g, backoff, [this] { return stop_sync_; });
       if (stop_sync_) return;
     }
-    bool due;
-    {
-      Lock lk(mu_);
-      if (closed_ || !write_error_.ok()) continue;
-      uint64_t log = LogBytesLocked();
-      due = log >= opts_.compact_min_log_bytes &&
-            double(DeadBytesLocked()) >= opts_.compact_garbage_ratio * double(log);
-    }
-    if (!due) {
+    if (CompactionDue() == 0) {
       backoff = std::chrono::seconds(1);
       continue;
     }
-    auto r = Compact();
-    if (r.ok()) {
-      Lock lk(mu_);
-      auto_compactions_++;
-      backoff = std::chrono::seconds(1);
-    } else if (!closing_) {
-      // Don't hammer a failing disk; say so, and try again later.
-      Log(LogLevel::kWarning, "automatic compaction failed: " + r.status().ToString());
-      backoff = std::chrono::seconds(30);
-    }
+    // Don't hammer a failing disk (CompactForPolicy says why it failed).
+    backoff = std::chrono::seconds(CompactForPolicy().ok() ? 1 : 30);
   }
 }
 

@@ -121,6 +121,18 @@ class DBImpl final : public DB {
   Result<std::string> RandomKey(uint32_t db) override;
   uint64_t SweepExpired(size_t budget) override;
   Result<CompactionReport> Compact() override;
+  // The automatic compaction policy (Options::auto_compact), for whoever
+  // runs it (this partition's thread, or PartitionedDB's for all of them):
+  // the bytes a compaction would reclaim if the policy says one is due now
+  // (log past compact_min_log_bytes and at least compact_garbage_ratio of it
+  // dead), else 0.
+  uint64_t CompactionDue();
+  // Compact() on the policy's behalf: counted in DbStats::auto_compactions,
+  // and logged, with why it failed if it did.
+  Result<CompactionReport> CompactForPolicy();
+  // Makes a running compaction give up soon, ahead of Close(): a thread
+  // outside this object may be in Compact() and must be joined first.
+  void BeginClose() { closing_ = true; }
   DbStats Stats() override;
   const Options& options() const override { return opts_; }
   const std::string& dir() const override { return dir_; }

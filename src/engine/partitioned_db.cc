@@ -95,6 +95,9 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
     Options po = opts_;
     po.partitions = 1;
     po.env = env_;
+    // The partitions do not compact on their own: CompactionPolicyMain picks
+    // one at a time for all of them.
+    po.auto_compact = false;
     // The minimum log size before automatic compaction is for the whole
     // directory: each partition gets its share, so that N partitions do not
     // leave N times the garbage on disk.
@@ -183,6 +186,7 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
     auto r = parts_[i]->Compact();
     if (!r.ok()) return r.status();
   }
+  if (opts_.auto_compact) policy_thread_ = std::thread([this] { CompactionPolicyMain(); });
   if (opts_.logger) {
     char line[160];
     std::snprintf(line, sizeof(line), "recovered %u partitions in parallel in %.3f s", n,
@@ -195,6 +199,15 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
 Status PartitionedDB::Close() {
   if (closed_) return Status::OK();
   closed_ = true;
+  // The policy thread may be compacting a partition: make that compaction
+  // give up, and join the thread before the partitions close under it.
+  for (auto& p : parts_) p->BeginClose();
+  {
+    std::lock_guard<std::mutex> g(policy_mu_);
+    stop_policy_ = true;
+  }
+  policy_cv_.notify_all();
+  if (policy_thread_.joinable()) policy_thread_.join();
   Status first;
   for (auto& p : parts_) {
     Status s = p->Close();
@@ -576,6 +589,43 @@ Result<CompactionReport> PartitionedDB::Compact() {
   }
   total.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return total;
+}
+
+void PartitionedDB::CompactionPolicyMain() {
+  // One compaction at a time, so the I/O rate limit (compact_rate_bytes_per_sec)
+  // holds for the directory, not per partition, and the other core stays with
+  // the foreground; and among the partitions that are due, the one with the
+  // most dead bytes first, since it reclaims the most per byte rewritten.
+  const uint32_t n = uint32_t(parts_.size());
+  std::vector<Clock::time_point> not_before(n, Clock::time_point::min());
+  bool look_again = false;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> g(policy_mu_);
+      if (!look_again)
+        policy_cv_.wait_for(g, std::chrono::seconds(1), [this] { return stop_policy_; });
+      if (stop_policy_) return;
+    }
+    const auto now = Clock::now();
+    int pick = -1;
+    uint64_t most = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      if (now < not_before[i]) continue;
+      const uint64_t dead = parts_[i]->CompactionDue();
+      if (dead > most) {
+        most = dead;
+        pick = int(i);
+      }
+    }
+    look_again = false;
+    if (pick < 0) continue;
+    const bool ok = parts_[pick]->CompactForPolicy().ok();
+    // Another partition may be due already: look again at once, but not at
+    // this one before the next tick (its estimate of dead bytes may stay
+    // high), and not for a while after a failure (a failing disk).
+    not_before[pick] = Clock::now() + std::chrono::seconds(ok ? 1 : 30);
+    look_again = ok;
+  }
 }
 
 DbStats PartitionedDB::Stats() {

@@ -23,10 +23,13 @@
 //    has been synced (the before-install hook): a folded part is then known
 //    to be whole forever.
 // Reads, single-partition writes and maintenance are routed to one partition
-// or fanned out to all.
+// or fanned out to all. Automatic compaction is run here, not by each
+// partition: one compaction at a time, the partition with the most dead
+// bytes first (CompactionPolicyMain).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -111,6 +114,9 @@ class PartitionedDB final : public DB {
   // this is sticky). Returns s, after noting it.
   Status Note(Status s);
   Status Healthy();
+  // The automatic compaction policy for the whole directory (see the class
+  // comment); runs until Close.
+  void CompactionPolicyMain();
 
   const std::string dir_;
   const Options opts_;
@@ -135,6 +141,11 @@ class PartitionedDB final : public DB {
   std::mutex rng_mu_;
   std::mt19937_64 rng_{0x9a27};
   std::atomic<uint32_t> sweep_next_{0};
+
+  std::thread policy_thread_;
+  std::mutex policy_mu_;
+  std::condition_variable policy_cv_;
+  bool stop_policy_ = false;  // guarded by policy_mu_
 };
 
 }  // namespace walnut

@@ -331,6 +331,57 @@ TEST_F(PartitionedTest, CompactionFoldsWholeWritesAndKeepsEverything) {
   EXPECT_EQ(db->Stats().partitions, 4u);
 }
 
+// The policy runs one compaction at a time over the partitions, the one with
+// the most dead bytes first. Both partitions are due at the first look (the
+// garbage was written with the policy off); partition 1 holds more, so it
+// must be compacted first, and the second compaction must start only after
+// the first has ended.
+TEST_F(PartitionedTest, PolicyCompactsTheMostGarbageFirstOneAtATime) {
+  opts.partitions = 2;
+  opts.segment_size = 256 << 10;
+  opts.compact_min_log_bytes = 1 << 20;  // 512 KiB per partition
+  Open();
+  std::vector<std::vector<std::string>> keys(2);
+  for (int i = 0; keys[0].size() < 400 || keys[1].size() < 400; i++) {
+    std::string k = "g" + std::to_string(i);
+    auto& in = keys[pdb()->PartitionOf(k)];
+    if (in.size() < 400) in.push_back(k);
+  }
+  const std::string value(100, 'v');
+  const int rounds[2] = {12, 30};  // partition 1 gets the most garbage
+  for (uint32_t p = 0; p < 2; p++) {
+    for (int r = 0; r < rounds[p]; r++) {
+      for (auto& k : keys[p]) ASSERT_OK(db->Put(k, value + std::to_string(r)));
+    }
+  }
+  ASSERT_OK(db->Close());
+  opts.auto_compact = true;
+  Open();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (db->Stats().auto_compactions < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(db->Stats().auto_compactions, 2u);
+  // Where each partition's compaction started and ended in the log.
+  auto at = [&](uint32_t p, const std::string& what) {
+    std::lock_guard<std::mutex> g(log_mu);
+    const std::string prefix = "partition " + std::to_string(p) + ": compaction: ";
+    for (size_t i = 0; i < log.size(); i++) {
+      if (log[i].rfind(prefix, 0) == 0 && log[i].find(what) != std::string::npos) return int(i);
+    }
+    return -1;
+  };
+  const int start1 = at(1, "started by the policy"), end1 = at(1, " keys, ");
+  const int start0 = at(0, "started by the policy"), end0 = at(0, " keys, ");
+  ASSERT_GE(start1, 0);
+  ASSERT_GE(start0, 0);
+  EXPECT_LT(start1, end1);
+  EXPECT_LT(end1, start0) << "the compactions overlapped, or the lesser garbage went first";
+  EXPECT_LT(start0, end0);
+  for (uint32_t p = 0; p < 2; p++) {
+    for (auto& k : keys[p]) ASSERT_EQ(Get(0, k), value + std::to_string(rounds[p] - 1));
+  }
+}
 TEST_F(PartitionedTest, ReopeningWithAnotherCountRepartitions) {
   Open();
   for (int i = 0; i < 3000; i++) {

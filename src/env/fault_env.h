@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -43,11 +44,12 @@ class FaultEnv : public Env {
   std::atomic<int> appends{0};
   std::atomic<int> syncs{0};
 
-  // A simulated power cut. From now on every write, sync, rename and lock
-  // fails ("powered off"), so the process can be closed without touching the
-  // disk; each file is cut back to what was synced (torn: plus a random
-  // prefix of the unsynced bytes, as out-of-order writeback might leave), and
-  // directory locks are released. Call PowerOn() before reopening.
+  // A simulated power cut. From now on every write, sync, rename, removal
+  // and lock fails ("powered off"), so the process can be closed without
+  // touching the disk; each file is cut back to what was synced (torn: plus
+  // a random prefix of the unsynced bytes, as out-of-order writeback might
+  // leave), and directory locks are released. Call PowerOn() before
+  // reopening.
   void PowerCut(bool torn, uint64_t seed) {
     std::lock_guard<std::mutex> g(mu_);
     powered_off_ = true;
@@ -75,9 +77,33 @@ class FaultEnv : public Env {
     powered_off_ = false;
   }
 
+  // Creating a file whose name (without its directory) begins with `prefix`
+  // fails with EIO from now on; an empty prefix ends this. For tests that
+  // must keep the engine from making a file it could do without, e.g. the
+  // next log segment made ahead ("next-segment-").
+  void FailCreating(std::string prefix) {
+    std::lock_guard<std::mutex> g(mu_);
+    fail_create_prefix_ = std::move(prefix);
+  }
+  // The power fails at the next rename to a file whose name begins with
+  // `prefix`: right before it (the rename does not happen) or right after
+  // it. The cut is PowerCut(torn, seed); the rename reports "powered off".
+  // For cuts in the middle of a create-then-rename sequence.
+  void CutAtRename(std::string prefix, bool after_it, bool torn, uint64_t seed) {
+    std::lock_guard<std::mutex> g(mu_);
+    cut_at_rename_ = RenameCut{std::move(prefix), after_it, torn, seed};
+  }
+
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                         bool exclusive) override {
     if (Off()) return Status::IOError("powered off");
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (!fail_create_prefix_.empty() &&
+          std::filesystem::path(path).filename().string().rfind(fail_create_prefix_, 0) == 0) {
+        return Status::IOError("injected: open " + path + ": Input/output error");
+      }
+    }
     auto f = base_->NewWritableFile(path, exclusive);
     if (!f.ok()) return f.status();
     Track(path, 0, 0);
@@ -100,6 +126,19 @@ class FaultEnv : public Env {
   Status RenameFile(const std::string& a, const std::string& b) override {
     if (Off()) return Status::IOError("powered off");
     if (fail_rename) return Status::IOError("injected rename failure: " + a);
+    std::optional<RenameCut> cut;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (cut_at_rename_ &&
+          std::filesystem::path(b).filename().string().rfind(cut_at_rename_->prefix, 0) == 0) {
+        cut = std::move(cut_at_rename_);
+        cut_at_rename_.reset();
+      }
+    }
+    if (cut && !cut->after_it) {
+      PowerCut(cut->torn, cut->seed);
+      return Status::IOError("powered off");
+    }
     Status st = base_->RenameFile(a, b);
     if (st.ok()) {
       std::lock_guard<std::mutex> g(mu_);
@@ -109,9 +148,18 @@ class FaultEnv : public Env {
         files_.erase(it);
       }
     }
+    if (cut) {
+      PowerCut(cut->torn, cut->seed);
+      return Status::IOError("powered off");
+    }
     return st;
   }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  Status RemoveFile(const std::string& p) override {
+    // A machine without power removes nothing: what a failing step would
+    // clean up after a cut stays for the next open to deal with.
+    if (Off()) return Status::IOError("powered off");
+    return base_->RemoveFile(p);
+  }
   Status TruncateFile(const std::string& p, uint64_t n) override {
     if (Off()) return Status::IOError("powered off");
     Status st = base_->TruncateFile(p, n);
@@ -142,6 +190,12 @@ class FaultEnv : public Env {
     std::lock_guard<std::mutex> g(mu_);
     return powered_off_;
   }
+  struct RenameCut {
+    std::string prefix;
+    bool after_it;
+    bool torn;
+    uint64_t seed;
+  };
   // What a power cut leaves of a file (see PowerCut).
   struct FileState {
     uint64_t synced_data = 0;  // logical end at the last sync: durable bytes
@@ -158,15 +212,22 @@ class FaultEnv : public Env {
     FileState& st = files_[path];
     st.written = std::max(st.written, end);
   }
-  void Synced(const std::string& path, uint64_t data) {
+  // A sync that began when the file's logical end was `data` and its size
+  // `size` (0: unknown) succeeded. Syncs of one file may overlap (the
+  // background syncer and a writer's own sync) and finish in any order, so
+  // each only raises what is durable: one that began earlier and finishes
+  // later must not lower what a newer one already made durable. Neither
+  // value shrinks here: a file gets shorter only through TruncateFile or a
+  // reopen, which start its state over (Track). A sync that began before
+  // such a truncate and finishes after it may raise synced_size past the
+  // truncated size; PowerCut never grows a file, so that is harmless.
+  void Synced(const std::string& path, uint64_t data, uint64_t size) {
     std::lock_guard<std::mutex> g(mu_);
     if (powered_off_) return;
-    std::error_code ec;
-    uint64_t size = std::filesystem::file_size(path, ec);
     FileState& st = files_[path];
-    st.synced_data = data;
+    st.synced_data = std::max(st.synced_data, data);
     st.written = std::max(st.written, data);
-    if (!ec) st.synced_size = size;
+    st.synced_size = std::max(st.synced_size, size);
   }
   static void ZeroRange(const std::string& path, uint64_t off, uint64_t len) {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -199,7 +260,11 @@ class FaultEnv : public Env {
   class File : public WritableFile {
    public:
     File(FaultEnv* env, std::string path, std::unique_ptr<WritableFile> f, uint64_t allocated)
-        : env_(env), path_(std::move(path)), f_(std::move(f)), allocated_(allocated) {}
+        : env_(env),
+          path_(std::move(path)),
+          f_(std::move(f)),
+          allocated_(allocated),
+          appended_(f_->Size()) {}
     Status Append(std::string_view data) override {
       if (env_->Off()) return Status::IOError("powered off");
       env_->appends++;
@@ -211,10 +276,12 @@ class FaultEnv : public Env {
       if (env_->fail_append) return Status::IOError("injected: write: Input/output error");
       if (env_->short_append) {
         Status st = f_->Append(data.substr(0, data.size() / 2));
+        appended_ = f_->Size();
         if (st.ok()) env_->Wrote(path_, f_->Size());
         return Status::IOError("injected: short write, then: Input/output error");
       }
       Status st = f_->Append(data);
+      appended_ = f_->Size();
       if (st.ok()) env_->Wrote(path_, f_->Size());
       return st;
     }
@@ -231,8 +298,19 @@ class FaultEnv : public Env {
       if (env_->Off()) return Status::IOError("powered off");
       env_->syncs++;
       if (env_->fail_sync) return Status::IOError("injected: fdatasync: Input/output error");
+      // What a real fdatasync promises, and all the engine relies on: it
+      // makes durable at least what was written before it began (it may
+      // catch more). The engine syncs while another thread appends to the
+      // same file (SyncWrittenNow), so the model takes the logical end and
+      // the size from before the sync began: appended_, which the appending
+      // thread stores, and the size on disk. Reading f_->Size() here would
+      // race with that thread's Append, and would count bytes appended
+      // during the sync as durable.
+      const uint64_t upto = appended_.load();
+      std::error_code ec;
+      const uint64_t size = std::filesystem::file_size(path_, ec);
       Status st = f_->Sync();
-      if (st.ok()) env_->Synced(path_, f_->Size());
+      if (st.ok()) env_->Synced(path_, upto, ec ? 0 : size);
       return st;
     }
     Status Close() override { return f_->Close(); }
@@ -243,6 +321,9 @@ class FaultEnv : public Env {
     std::string path_;
     std::unique_ptr<WritableFile> f_;
     uint64_t allocated_;  // the file's size: appends below it need no new space
+    // The logical end after the last append, stored by the appending thread
+    // so that a sync on another thread can read it (see Sync).
+    std::atomic<uint64_t> appended_;
   };
   std::unique_ptr<WritableFile> Wrap(const std::string& path, std::unique_ptr<WritableFile> f,
                                      uint64_t allocated) {
@@ -251,6 +332,8 @@ class FaultEnv : public Env {
   Env* base_;
   std::mutex mu_;
   bool powered_off_ = false;                // guarded by mu_
+  std::string fail_create_prefix_;          // guarded by mu_ (FailCreating)
+  std::optional<RenameCut> cut_at_rename_;  // guarded by mu_ (CutAtRename)
   std::map<std::string, FileState> files_;  // path -> what a power cut leaves
   std::map<std::string, std::shared_ptr<FileLock>> locks_;
 };

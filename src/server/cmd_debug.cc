@@ -87,6 +87,12 @@ void DebugHelp(CommandContext& ctx) {
       "    default.",
       "SLEEP <seconds>",
       "    Stop the server for <seconds>. Decimals allowed.",
+      "SET-SYNC-DELAY <milliseconds>",
+      "    Make every fdatasync of the log take this much longer (0: off, the default).",
+      "    A debugging aid to watch what waits for a sync (replies, HTTP reads).",
+      "SET-SYNC-FAIL <0|1>",
+      "    With 1, every fdatasync of the log fails with EIO from now on, as a failing",
+      "    disk's would: writes are then refused until restart. 0 stops failing new syncs.",
       "HELP",
       "    Print this help.",
   };
@@ -176,6 +182,29 @@ void DebugCommand(CommandContext& ctx) {
     }
     // Blocks the whole server, as in Redis: that is what the command is for.
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6L)));
+    ctx.reply().Ok();
+  } else if ((EqualsIgnoreCase(sub, "set-sync-delay") || EqualsIgnoreCase(sub, "set-sync-fail")) &&
+             argc == 3) {
+    int64_t v;
+    if (!ParseInt64(ctx.arg(2), &v) || v < 0 || v > 3600 * 1000) {
+      ctx.reply().Error(kErrNotInteger);
+      return;
+    }
+    DebugEnv* env = server.debug_env();
+    if (env == nullptr) {
+      // DEBUG is enabled but the engine was opened without the hook (an
+      // embedding that does not install it): say so rather than do nothing.
+      ctx.reply().Error("ERR this server's engine has no sync hooks");
+      return;
+    }
+    if (EqualsIgnoreCase(sub, "set-sync-delay")) {
+      env->sync_delay_ms = v;
+      spdlog::warn("DEBUG SET-SYNC-DELAY: every log fdatasync now waits {} ms first", v);
+    } else {
+      env->fail_sync = v != 0;
+      spdlog::warn("DEBUG SET-SYNC-FAIL: log fdatasyncs {}",
+                   v != 0 ? "now fail" : "no longer fail");
+    }
     ctx.reply().Ok();
   } else if (EqualsIgnoreCase(sub, "set-active-expire") && argc == 3) {
     int64_t v;

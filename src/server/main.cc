@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "server/debug_env.h"
 #include "server/http_api.h"
 #include "server/server.h"
 #include "server/server_config.h"
@@ -194,6 +195,14 @@ int main(int argc, char** argv) {
   options.compact_garbage_ratio = config.compact_garbage_ratio;
   options.compact_rate_bytes_per_sec = config.compact_rate_bytes_per_sec;
   options.max_memory_bytes = config.max_memory;
+  // DEBUG SET-SYNC-DELAY / SET-SYNC-FAIL need the engine's file syncs to go
+  // through a DebugEnv; it exists only when DEBUG is enabled, so a production
+  // server runs on the plain Env. Declared before the engine, it outlives it.
+  std::unique_ptr<walnut::server::DebugEnv> debug_env;
+  if (config.enable_debug_command != walnut::server::DebugCommandMode::kNo) {
+    debug_env = std::make_unique<walnut::server::DebugEnv>(walnut::Env::Default());
+    options.env = debug_env.get();
+  }
   options.logger = [](walnut::LogLevel level, std::string_view msg) {
     switch (level) {
       case walnut::LogLevel::kDebug:
@@ -242,6 +251,7 @@ int main(int argc, char** argv) {
 
   walnut::server::Server server(config, shared, options);
   server.set_tls(std::move(tls));
+  server.set_debug_env(debug_env.get());
   walnut::Status s = server.Listen();
   if (!s.ok()) {
     spdlog::critical("{}", s.ToString());

@@ -40,6 +40,7 @@
 #include "server/client.h"
 #include "server/command.h"
 #include "server/command_table.h"
+#include "server/debug_env.h"
 #include "server/server_config.h"
 #include "server/server_stats.h"
 #include "server/shared_state.h"
@@ -87,6 +88,10 @@ class Server {
   // certificate is reported at once). Required before Listen when
   // config.tls_port is set.
   void set_tls(std::unique_ptr<TlsContext> tls) { tls_ = std::move(tls); }
+  // The engine's Env when DEBUG is enabled (DEBUG SET-SYNC-DELAY/-FAIL); null
+  // otherwise.
+  void set_debug_env(DebugEnv* env) { debug_env_ = env; }
+  DebugEnv* debug_env() const { return debug_env_; }
   // Binds and listens on every --bind address (plain port and TLS port);
   // a clear error if one fails.
   walnut::Status Listen();
@@ -193,6 +198,7 @@ class Server {
   int signal_fd_ = -1;
   std::vector<Listener> listeners_;
   std::unique_ptr<TlsContext> tls_;
+  DebugEnv* debug_env_ = nullptr;  // not owned (main's); null unless DEBUG is enabled
   std::vector<int> listen_ports_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Client>> clients_;
   uint64_t next_client_id_ = 1;

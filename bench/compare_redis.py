@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side load: build/walnut-server against redis-server, same durability.
 
-Three parts, each run against both servers with the same settings:
+Four parts, each run against both servers with the same settings:
 
 1. Throughput rows. Each row runs the same redis-benchmark load against both
    servers in alternation (W R W R ...), several times, and prints the medians
@@ -19,13 +19,19 @@ Three parts, each run against both servers with the same settings:
    files evicted from the page cache first (posix_fadvise DONTNEED after
    fsync), for: walnut's log as written, walnut after COMPACT, redis's AOF with
    RDB preamble after BGREWRITEAOF, and redis's RDB file alone (SAVE).
-3. Compaction. 2M overwrites of 100k keys (100-byte values), automatic
+3. Compaction. 2M overwrites of 100k keys (100-byte values), and in the full
+   run also 10M distinct keys loaded through redis-cli --pipe; automatic
    rewrites off on both; then BGREWRITEAOF on both (walnut: a background
    compaction) while a foreground SET load runs: time until INFO says it is
    done, data directory size before/after, and the foreground throughput in
    the 250 ms samples that overlap the rewrite against the samples before it,
    and the p99 latency of one more client's SETs (sent one at a time) before
    and during the rewrite.
+4. Burst. The same 2M overwrites with each server's automatic compaction (walnut's
+   policy, redis's auto-aof-rewrite) at its defaults and nothing triggered by
+   hand: the data directory's allocated size (as `du` counts it) right after the
+   burst and then every 0.25 s for 20 s, against the live payload (DBSIZE x
+   116 bytes) and the bound of 2.5x the payload + 16 MiB.
 
 Usage: bench/compare_redis.py [--build build] [--runs 3] [--quick] [--out FILE.md]
 --quick: 100k requests per row, 1M keys for start-up (a few minutes); the full
@@ -37,6 +43,7 @@ import argparse
 import os
 import random
 import re
+import shlex
 import shutil
 import socket
 import statistics
@@ -47,6 +54,9 @@ import threading
 import time
 
 HZ = os.sysconf("SC_CLK_TCK")
+# Flags added to every walnut-server command line (--walnut-args), for A/B runs
+# of a setting.
+WALNUT_ARGS = []
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -155,7 +165,7 @@ class Server:
         if self.kind == "walnut":
             fsync = {"none": "no", "everysec": "everysec", "always": "always"}[self.durability]
             return [f"{self.build}/walnut-server", "--port", str(self.port), "--http-port", "0",
-                    "--dir", self.dir, "--fsync", fsync] + self.extra
+                    "--dir", self.dir, "--fsync", fsync] + self.extra + WALNUT_ARGS
         cmd = ["redis-server", "--port", str(self.port), "--dir", self.dir, "--save", "",
                "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")]
         if self.durability == "none":
@@ -420,7 +430,9 @@ class ProgressLoad:
                 if m:
                     self.samples.append((now, float(m.group(1))))
 
-    def finish(self):
+    def finish(self, stop=False):
+        if stop:
+            self.proc.terminate()
         self.proc.wait(timeout=600)
         self.thread.join()
 
@@ -469,35 +481,46 @@ def p99_ms(latencies):
     return xs[min(len(xs) - 1, int(len(xs) * 0.99))] * 1e3
 
 
-def compaction_part(a, quick, say):
-    overwrites, keys = 2_000_000, 100_000
+def compaction_part(a, say, nkeys, tmp):
+    """nkeys 100k: 2M overwrites of 100k keys first (a log that is mostly
+    garbage). Larger: nkeys distinct keys loaded through redis-cli --pipe (a
+    rewrite of much live data, e.g. 10M keys: ~1.1 GiB)."""
     servers = [Server("walnut", "everysec", a.build, extra=["--auto-compact", "no"]),
                Server("redis", "everysec", a.build,
                       extra=["--auto-aof-rewrite-percentage", "0"])]
+    path = None
+    if nkeys > 100_000:
+        path = os.path.join(tmp, f"compaction-load-{nkeys}.resp")
+        write_load_file(path, nkeys, seed=nkeys)
     out = {}
     try:
         for s in servers:
-            r = subprocess.run(["redis-benchmark", "-p", str(s.port), "-n", str(overwrites),
-                                "-c", "50", "-P", "16", "-d", "100", "-r", str(keys), "-t", "set",
-                                "-q"], capture_output=True, text=True, timeout=1800)
-            if r.returncode != 0:
-                raise RuntimeError(r.stderr)
+            if path:
+                pipe_load(s.port, path)
+            else:
+                r = subprocess.run(["redis-benchmark", "-p", str(s.port), "-n", "2000000", "-c",
+                                    "50", "-P", "16", "-d", "100", "-r", str(nkeys), "-t", "set",
+                                    "-q"], capture_output=True, text=True, timeout=1800)
+                if r.returncode != 0:
+                    raise RuntimeError(r.stderr)
             # Write everything back first, so the idle samples do not pay for
             # the load's dirty pages (redis's AOF write waits on a slow fsync).
             time.sleep(1.2)
             os.sync()
             before = data_bytes(s)
-            # A foreground load long enough to cover ~2 s idle, the rewrite, and after.
-            load = ProgressLoad(s.port, 600_000 if quick else 1_000_000)
+            # A foreground load that outlasts ~2 s idle and the rewrite; it is
+            # stopped half a second after the rewrite ends.
+            load = ProgressLoad(s.port, 100_000_000)
             probe = LatencyProbe(s.port)
             while len(load.samples) < 8:
                 time.sleep(0.05)
             t0 = time.monotonic()
             cli(s.port, "BGREWRITEAOF")
             t1 = wait_rewrite_done(s.port)
+            time.sleep(0.5)
             after = data_bytes(s)
             probe.finish()
-            load.finish()
+            load.finish(stop=True)
             lat_idle = [d for t, d in probe.samples if t < t0]
             lat_during = [d for t, d in probe.samples if t0 <= t <= t1]
             idle = [rps for t, rps in load.samples if t < t0][2:]
@@ -511,11 +534,75 @@ def compaction_part(a, quick, say):
     finally:
         for s in servers:
             s.stop()
+        if path:
+            os.remove(path)
     for k in ("walnut", "redis"):
         o = out[k]
-        say(f"| {k} | {o['secs']:.2f} | {o['before'] / 2**20:,.0f} | {o['after'] / 2**20:,.0f} | "
-            f"{o['idle']:,.0f} | {o['during']:,.0f} | {o['during'] / max(o['idle'], 1):.2f} | "
-            f"{o['p99_idle']:.2f} | {o['p99_during']:.2f} ({o['n_during']} samples) |")
+        say(f"| {nkeys:,} | {k} | {o['secs']:.2f} | {o['before'] / 2**20:,.0f} | "
+            f"{o['after'] / 2**20:,.0f} | {o['idle']:,.0f} | {o['during']:,.0f} | "
+            f"{o['during'] / max(o['idle'], 1):.2f} | {o['p99_idle']:.2f} | "
+            f"{o['p99_during']:.2f} ({o['n_during']} samples) |")
+
+
+def allocated_bytes(path):
+    """Bytes the files under path occupy on disk (st_blocks, as du counts:
+    preallocated space included, holes not)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.stat(os.path.join(root, f)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def burst_once(kind, build):
+    overwrites, keys, wait_s = 2_000_000, 100_000, 20.0
+    s = Server(kind, "everysec", build)
+    try:
+        r = subprocess.run(["redis-benchmark", "-p", str(s.port), "-n", str(overwrites), "-c", "50",
+                            "-P", "16", "-d", "100", "-r", str(keys), "-t", "set", "-q"],
+                           capture_output=True, text=True, timeout=1800)
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr)
+        t0 = time.monotonic()
+        payload = int(cli(s.port, "DBSIZE").strip()) * (16 + 100)
+        bound = 2.5 * payload + 16 * 2**20
+        after_burst = allocated_bytes(s.dir)
+        under_at = None
+        now = after_burst
+        while True:
+            now = allocated_bytes(s.dir)
+            t = time.monotonic() - t0
+            if under_at is None and now <= bound:
+                under_at = t
+            if t >= wait_s:
+                break
+            time.sleep(0.25)
+        return {"payload": payload, "after_burst": after_burst, "after_wait": now,
+                "under_at": under_at}
+    finally:
+        s.stop()
+
+
+def burst_part(a, runs, say):
+    res = {"walnut": [], "redis": []}
+    for i in range(runs):
+        for kind in ("walnut", "redis"):
+            o = burst_once(kind, a.build)
+            print(f"  burst run {i + 1} {kind}: payload {o['payload'] / 2**20:.1f} MiB, after burst "
+                  f"{o['after_burst'] / 2**20:.1f} MiB, after 20 s {o['after_wait'] / 2**20:.1f} MiB, "
+                  f"under bound at {o['under_at']}", flush=True)
+            res[kind].append(o)
+    for kind, rs in res.items():
+        payload = statistics.median(o["payload"] for o in rs)
+        ab = statistics.median(o["after_burst"] for o in rs)
+        aw = statistics.median(o["after_wait"] for o in rs)
+        unders = [o["under_at"] for o in rs if o["under_at"] is not None]
+        under = f"{statistics.median(unders):.2f}" if len(unders) == len(rs) else "not within 20 s"
+        say(f"| {kind} | {ab / 2**20:.1f} ({ab / payload:.2f}x) | {aw / 2**20:.1f} "
+            f"({aw / payload:.2f}x) | {under} | {len(unders)}/{len(rs)} |")
 
 
 # ---------------------------------------------------------------- machine, plots
@@ -617,9 +704,12 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--rows", help="only throughput rows whose name contains one of these "
                     "comma-separated words (e.g. 'mixed,MGET')")
-    ap.add_argument("--parts", default="throughput,startup,compaction",
-                    help="comma-separated subset of throughput,startup,compaction")
+    ap.add_argument("--parts", default="throughput,startup,compaction,burst",
+                    help="comma-separated subset of throughput,startup,compaction,burst")
+    ap.add_argument("--walnut-args", default="",
+                    help="extra flags for every walnut-server, e.g. '--background-nice 0'")
     a = ap.parse_args()
+    WALNUT_ARGS.extend(shlex.split(a.walnut_args))
     parts = set(a.parts.split(","))
     lines = []
 
@@ -636,6 +726,8 @@ def main():
             say(l)
         say(f"- mode: {'quick' if a.quick else 'full'}, {a.runs} alternating runs per row "
             "(walnut, redis, walnut, ...), medians")
+        if WALNUT_ARGS:
+            say(f"- walnut-server flags added to every run: `{' '.join(WALNUT_ARGS)}`")
         say()
         if "throughput" in parts:
             say("## Throughput, CPU per request, latency")
@@ -671,15 +763,31 @@ def main():
                 mem_rows.append((f"{nkeys // 1_000_000}M redis", m['rss']['redis']))
             say()
         if "compaction" in parts:
-            say("## Compaction: 2M overwrites of 100k keys, then BGREWRITEAOF")
+            say("## Compaction: BGREWRITEAOF under a foreground load")
             say()
-            say("Both everysec with automatic rewrites off; a 50-client SET load runs meanwhile "
-                "(throughput from redis-benchmark's 250 ms samples).")
+            say("100,000 keys: 2M overwrites of them first. 10,000,000 keys (full run only): "
+                "loaded once through redis-cli --pipe. Both everysec with automatic rewrites off; "
+                "a 50-client SET load runs meanwhile (throughput from redis-benchmark's 250 ms "
+                "samples).")
             say()
-            say("| server | rewrite s | data MiB before | data MiB after | SET ops/s idle | "
+            say("| keys | server | rewrite s | data MiB before | data MiB after | SET ops/s idle | "
                 "SET ops/s during | during/idle | probe SET p99 ms idle | probe SET p99 ms during |")
-            say("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-            compaction_part(a, a.quick, say)
+            say("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for nkeys in ([100_000] if a.quick else [100_000, 10_000_000]):
+                compaction_part(a, say, nkeys, tmp)
+            say()
+        if "burst" in parts:
+            say("## Disk after a write burst, automatic compaction alone")
+            say()
+            say("2M SETs over 100k keys (100-byte values, 50 clients, pipeline 16), everysec, each "
+                "server's automatic compaction at its defaults (redis: auto-aof-rewrite-percentage "
+                "100, min-size 64mb; `--save ''`). Allocated bytes of the data directory; live "
+                "payload = DBSIZE x 116 bytes; bound = 2.5x payload + 16 MiB. Medians of the runs.")
+            say()
+            say("| server | after burst MiB (x payload) | after 20 s MiB (x payload) | "
+                "under bound after s | runs under bound within 20 s |")
+            say("|---|---:|---:|---:|---:|")
+            burst_part(a, a.runs, say)
             say()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

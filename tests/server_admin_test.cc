@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "engine/test_util.h"  // ThreadNices
 #include "server_raw_client.h"
 #include "support/server_process.h"
 
@@ -143,6 +144,7 @@ TEST_F(ServerAdminTest, ConfigGetSetResetstat) {
   EXPECT_EQ(c.Cmd("CONFIG", "GET", "auto-compact"), "[\"auto-compact\", \"yes\"]");
   EXPECT_EQ(c.Cmd("CONFIG", "GET", "compact-garbage-ratio"),
             "[\"compact-garbage-ratio\", \"0.5\"]");
+  EXPECT_EQ(c.Cmd("CONFIG", "GET", "background-nice"), "[\"background-nice\", \"10\"]");
   std::string many = c.Cmd("CONFIG", "GET", "max*");
   EXPECT_NE(many.find("\"maxclients\""), std::string::npos) << many;
   EXPECT_EQ(c.Cmd("CONFIG", "GET", "nosuch*"), "[]");
@@ -292,6 +294,24 @@ TEST(ServerLimits, MaxClients) {
   EXPECT_EQ(a.Cmd("PING"), "PONG");
   std::string info = a.Cmd("INFO", "stats");
   EXPECT_EQ(InfoField(info, "rejected_connections"), "1");
+}
+
+// --background-nice: the compaction policy's thread runs at that nice value
+// (requests come first on a busy CPU); the event loop keeps the server's own.
+TEST(ServerLimits, BackgroundNice) {
+  ServerProcess server({"--http-port", "0", "--partitions", "2", "--background-nice", "6"});
+  ASSERT_TRUE(server.Start());
+  RedisConn c = server.Client();
+  EXPECT_EQ(InfoField(c.Cmd("INFO", "walnut"), "walnut_background_nice"), "6");
+  const std::string pid = std::to_string(server.pid());
+  auto has = [&](int nice) {
+    for (int n : walnut::testing::ThreadNices(pid)) {
+      if (n == nice) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return has(6); }));
+  EXPECT_TRUE(has(0));  // the main thread (the event loop)
 }
 
 TEST(ServerConfigFile, FlagsOverrideFile) {

@@ -64,6 +64,11 @@ struct Options {
   // Upper bound on the rate at which compaction writes its image, so that
   // foreground writes keep the disk; 0 means unlimited.
   uint64_t compact_rate_bytes_per_sec = 256ull << 20;
+  // Nice increment (0..19) for the threads that compact and that load a
+  // snapshot's values in the background, so that on a busy CPU the threads
+  // serving requests come first; 0 runs them at the caller's priority. On an
+  // idle core they run at full speed either way.
+  int background_nice = 10;
   // Number of numbered databases (Redis SELECT). Fixed for the life of the
   // directory's data: records naming a db >= this fail Open.
   uint32_t num_databases = 16;

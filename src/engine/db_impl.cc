@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/hash.h"
+#include "common/thread_priority.h"
 #include "engine/partition_layout.h"
 #include "engine/partitioned_db.h"
 #include "engine/wal_format.h"
@@ -888,6 +889,7 @@ Result<CompactionReport> DBImpl::CompactForPolicy() {
 }
 
 void DBImpl::CompactThreadMain() {
+  LowerThreadPriority(opts_.background_nice);  // common/thread_priority.h: why
   auto backoff = std::chrono::seconds(1);
   for (;;) {
     {

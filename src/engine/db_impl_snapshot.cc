@@ -7,6 +7,7 @@
 // itself. Under max-memory the loader stops once the budget is full; the
 // rest stays on disk.
 #include "common/hash.h"
+#include "common/thread_priority.h"
 #include "engine/db_impl.h"
 #include "engine/snapshot.h"
 #include "engine/wal_format.h"
@@ -16,6 +17,7 @@
 namespace walnut {
 
 void DBImpl::LoaderMain() {
+  LowerThreadPriority(opts_.background_nice);  // background work: after the foreground
   const auto start = std::chrono::steady_clock::now();
   auto opened = wal::SegmentReader::Open(env_, loader_path_);
   if (!opened.ok()) {

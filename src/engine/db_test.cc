@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "common/thread_priority.h"
 #include "engine/test_util.h"
 
 namespace walnut {
@@ -403,6 +404,21 @@ TEST_F(DbTest, AutomaticCompactionBoundsTheLog) {
   Reopen();
   EXPECT_EQ(db->KeyCount(0), 2000u);
   EXPECT_EQ(*db->Get("key1999"), value);
+}
+
+// Compaction and the snapshot loader yield the CPU to the threads serving
+// requests (common/thread_priority.h): the compaction thread runs at the
+// configured nice increment, and the caller's thread keeps its own.
+TEST_F(DbTest, CompactionThreadRunsAtLowerPriority) {
+  const int before = ThreadNice();
+  opts.background_nice = 7;
+  Open();
+  EXPECT_TRUE(testing::SomeThreadReachesNice(before + 7));
+  EXPECT_EQ(ThreadNice(), before);
+  // A manual compaction on a thread of the caller's: unchanged.
+  ASSERT_OK(db->Put("k", "v"));
+  ASSERT_TRUE(db->Compact().ok());
+  EXPECT_EQ(ThreadNice(), before);
 }
 
 TEST_F(DbTest, AutomaticCompactionCanBeTurnedOff) {

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/hash.h"
+#include "common/thread_priority.h"
 #include "engine/partition_layout.h"
 #include "engine/wal_format.h"
 #include "engine/write_batch_internal.h"
@@ -592,6 +593,9 @@ Result<CompactionReport> PartitionedDB::Compact() {
 }
 
 void PartitionedDB::CompactionPolicyMain() {
+  // Compactions run on this thread: behind the threads serving requests when
+  // the CPU is busy (common/thread_priority.h).
+  LowerThreadPriority(opts_.background_nice);
   // One compaction at a time, so the I/O rate limit (compact_rate_bytes_per_sec)
   // holds for the directory, not per partition, and the other core stays with
   // the foreground; and among the partitions that are due, the one with the

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "common/thread_priority.h"
 #include "engine/partition_layout.h"
 #include "engine/test_util.h"
 #include "walnut/check.h"
@@ -336,6 +337,18 @@ TEST_F(PartitionedTest, CompactionFoldsWholeWritesAndKeepsEverything) {
 // garbage was written with the policy off); partition 1 holds more, so it
 // must be compacted first, and the second compaction must start only after
 // the first has ended.
+// The policy thread, which runs every automatic compaction, yields the CPU
+// to the threads serving requests (common/thread_priority.h).
+TEST_F(PartitionedTest, PolicyThreadRunsAtLowerPriority) {
+  const int before = ThreadNice();
+  opts.partitions = 2;
+  opts.auto_compact = true;
+  opts.background_nice = 5;
+  Open();
+  EXPECT_TRUE(testing::SomeThreadReachesNice(before + 5));
+  EXPECT_EQ(ThreadNice(), before);
+}
+
 TEST_F(PartitionedTest, PolicyCompactsTheMostGarbageFirstOneAtATime) {
   opts.partitions = 2;
   opts.segment_size = 256 << 10;

@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "walnut/db.h"
 
@@ -58,6 +60,38 @@ inline void WriteAll(const std::string& path, const std::string& data) {
   out.write(data.data(), std::streamsize(data.size()));
 }
 inline uint64_t FileSize(const std::string& path) { return std::filesystem::file_size(path); }
+
+// The nice value of every thread of process `pid` (field 19 of
+// /proc/PID/task/TID/stat; the command name before it may hold spaces, so
+// fields are counted after its closing parenthesis).
+inline std::vector<int> ThreadNices(const std::string& pid = "self") {
+  std::vector<int> nices;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + pid + "/task", ec)) {
+    const std::string stat = ReadAll(t.path().string() + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream in(stat.substr(paren + 2));
+    std::string field;
+    // After the name: state is field 3, nice is field 19.
+    for (int i = 3; i <= 19 && (in >> field); i++) {
+      if (i == 19) nices.push_back(std::stoi(field));
+    }
+  }
+  return nices;
+}
+
+// Waits (at most 10 s) until some thread of this process runs at nice value
+// `nice`; whether one did.
+inline bool SomeThreadReachesNice(int nice) {
+  for (int i = 0; i < 1000; i++) {
+    for (int n : ThreadNices()) {
+      if (n == nice) return true;
+    }
+    usleep(10000);
+  }
+  return false;
+}
 
 // The newest segment file in dir.
 inline std::string NewestSegment(const std::string& dir) {

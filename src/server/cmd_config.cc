@@ -66,6 +66,8 @@ const std::vector<Param>& Params() {
        }},
       {"compact-rate", false,
        [](const ServerConfig& c) { return std::to_string(c.compact_rate_bytes_per_sec); }},
+      {"background-nice", false,
+       [](const ServerConfig& c) { return std::to_string(c.background_nice); }},
       {"http-port", false, [](const ServerConfig& c) { return std::to_string(c.http_port); }},
       {"tls-port", false, [](const ServerConfig& c) { return std::to_string(c.tls_port); }},
       {"tls-cert-file", false, [](const ServerConfig& c) { return c.tls_cert_file; }},

@@ -283,6 +283,7 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_compact_min_log_bytes", s.config().compact_min_log_bytes);
   b.Field("walnut_compact_garbage_ratio", s.config().compact_garbage_ratio);
   b.Field("walnut_compact_rate_bytes_per_sec", s.config().compact_rate_bytes_per_sec);
+  b.Field("walnut_background_nice", uint64_t(s.config().background_nice));
   b.Field("walnut_log_bytes", st.log_bytes);
   b.Field("walnut_segments", st.segments);
   // Segment rollovers: writers wait while one runs (db_impl_segments.cc).

@@ -74,6 +74,9 @@ int ParseFlags(int argc, char** argv, ServerConfig* config) {
       {"compact-min-log-bytes", "auto-compact only a log larger than this (default 16mb)"},
       {"compact-garbage-ratio", "auto-compact when this share of the log is dead (default 0.5)"},
       {"compact-rate", "compaction write rate limit in bytes/s, 0 = none (default 256mb)"},
+      {"background-nice",
+       "nice increment 0..19 for compaction and the snapshot value loader, so requests come "
+       "first on a busy CPU; 0 = same priority (default 10)"},
       {"max-memory",
        "keep at most this many bytes of values in memory, the rest on disk (read when "
        "needed); keys always stay in memory; 0 = all values in memory (default 0)"},
@@ -194,6 +197,7 @@ int main(int argc, char** argv) {
   options.compact_min_log_bytes = config.compact_min_log_bytes;
   options.compact_garbage_ratio = config.compact_garbage_ratio;
   options.compact_rate_bytes_per_sec = config.compact_rate_bytes_per_sec;
+  options.background_nice = config.background_nice;
   options.max_memory_bytes = config.max_memory;
   // DEBUG SET-SYNC-DELAY / SET-SYNC-FAIL need the engine's file syncs to go
   // through a DebugEnv; it exists only when DEBUG is enabled, so a production

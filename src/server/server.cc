@@ -21,6 +21,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/thread_priority.h"
 #include "server/errors.h"
 #include "spdlog/spdlog.h"
 
@@ -210,6 +211,8 @@ walnut::Status Server::StartCompaction(Client* waiter, bool reply_ok) {
   // compaction runs, so this is the engine the loop uses too.
   std::shared_ptr<walnut::DB> db = shared_.db;
   compaction_thread_ = std::thread([this, db] {
+    // Behind the event loop when the CPU is busy (common/thread_priority.h).
+    walnut::LowerThreadPriority(db->options().background_nice);
     walnut::Result<walnut::CompactionReport> r = db->Compact();
     {
       std::lock_guard<std::mutex> g(bg_mu_);

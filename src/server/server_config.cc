@@ -263,6 +263,10 @@ walnut::Status ApplyDirective(const std::string& raw_name, const std::vector<std
     walnut::Status s = IntInRange(name, v, 0, 1ll << 50, &x);
     if (!s.ok()) return s;
     c->max_memory = static_cast<uint64_t>(x);
+  } else if (name == "background-nice") {
+    walnut::Status s = IntInRange(name, v, 0, 19, &x);
+    if (!s.ok()) return s;
+    c->background_nice = static_cast<int>(x);
   } else if (name == "compact-rate") {
     walnut::Status s = IntInRange(name, v, 0, 1ll << 50, &x);
     if (!s.ok()) return s;

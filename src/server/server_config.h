@@ -44,6 +44,7 @@ struct ServerConfig {
   uint64_t compact_min_log_bytes = 16ull << 20;
   double compact_garbage_ratio = 0.5;
   uint64_t compact_rate_bytes_per_sec = 256ull << 20;  // 0: unlimited
+  int background_nice = 10;                            // walnut::Options::background_nice
   // Values kept in memory at most (Options::max_memory_bytes); the rest stay
   // on disk and are read when needed. 0: every value in memory. Unlike
   // Redis's maxmemory, no key is ever evicted (docs/memory.md).

@@ -57,6 +57,14 @@ TEST(ServerConfig, DirectivesAndAliases) {
   EXPECT_DOUBLE_EQ(c.compact_garbage_ratio, 0.25);
   EXPECT_FALSE(ApplyDirective("compact-garbage-ratio", {"1.5"}, &c).ok());
   EXPECT_FALSE(ApplyDirective("compact-garbage-ratio", {"x"}, &c).ok());
+  EXPECT_EQ(c.background_nice, 10);
+  ASSERT_TRUE(ApplyDirective("background-nice", {"0"}, &c).ok());
+  EXPECT_EQ(c.background_nice, 0);
+  ASSERT_TRUE(ApplyDirective("background-nice", {"19"}, &c).ok());
+  EXPECT_EQ(c.background_nice, 19);
+  EXPECT_FALSE(ApplyDirective("background-nice", {"20"}, &c).ok());
+  EXPECT_FALSE(ApplyDirective("background-nice", {"-1"}, &c).ok());
+  EXPECT_EQ(c.background_nice, 19);  // a refused value changes nothing
   ASSERT_TRUE(ApplyDirective("compact-min-log-bytes", {"1mb"}, &c).ok());
   EXPECT_EQ(c.compact_min_log_bytes, 1u << 20);
   EXPECT_EQ(c.max_memory, 0u);  // off

@@ -7,7 +7,7 @@ JOBS ?= 2
 CMAKE_FLAGS ?=
 
 .PHONY: all build deps configure run test test-unit test-integration bench bench-engine \
-        test-asan test-tsan crash-test fuzz format clean
+        bench-callgrind test-asan test-tsan crash-test fuzz format clean
 
 all: build
 
@@ -90,6 +90,15 @@ bench:
 	@$(MAKE) --no-print-directory build
 	bench/run_engine_bench.sh $(BUILD_DIR)
 	python3 bench/compare_redis.py --build $(BUILD_DIR) $(if $(QUICK),--quick) --out bench/results/compare.md
+
+# Instructions per request (callgrind) of walnut (1 log, default logs) and redis-server, per
+# redis-benchmark row: deterministic where throughput is not. ~4-5 minutes for all rows.
+# ROWS='SET p1,GET p1' picks rows, REQUESTS=N changes the 200k requests per row.
+bench-callgrind:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory build
+	python3 bench/callgrind_requests.py --build $(BUILD_DIR) $(if $(ROWS),--rows '$(ROWS)') \
+	  $(if $(REQUESTS),--requests $(REQUESTS))
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -10,7 +10,7 @@ if [[ $level == test || $level == bench ]]; then
   pkgs+=(libgtest-dev libgmock-dev redis-tools redis-server curl procps openssl)
 fi
 if [[ $level == bench ]]; then
-  pkgs+=(libbenchmark-dev python3 gnuplot-nox)
+  pkgs+=(libbenchmark-dev python3 gnuplot-nox valgrind)
 fi
 if [[ $level == fuzz ]]; then
   pkgs+=(clang libclang-rt-14-dev)

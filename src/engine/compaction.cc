@@ -215,6 +215,7 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
     rec_count++;
     keys++;
   };
+  uint64_t fg_seen = 0;  // YieldToForeground's count of request locks
   for (uint32_t db = 0; db < opts_.num_databases; db++) {
     uint64_t cursor = 0;
     do {
@@ -266,7 +267,10 @@ Status DBImpl::CompactOnce(CompactionReport* report, bool* retry) {
         }
         // Dead keys leave the index (see the file comment); Find removes them.
         for (const std::string& k : expired) (void)ks_.Find(db, k, now);
+        if (step_hook_) step_hook_();
       }
+      // Requests waiting for mu_ go before the next step (db_impl.h).
+      YieldToForeground(&fg_seen);
       auto flush_rec = [&]() -> Status {
         if (rec.size() < (1u << 20)) return Status::OK();
         Status es = emit();

@@ -663,7 +663,7 @@ void DBImpl::EnterDiskFullLocked(const Status& s, uint64_t need) {
 }
 
 Status DBImpl::Write(const WriteBatch& batch, const WriteOptions& wo) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (group_open_ && group_owner_ == std::this_thread::get_id()) {
     return Status::InvalidArgument("Write called while this thread has an atomic group open");
   }
@@ -687,7 +687,7 @@ Status DBImpl::Delete(std::string_view key, const WriteOptions& wo) {
 }
 
 Result<uint64_t> DBImpl::WriteDeferred(const WriteBatch& batch, bool more_follows) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   (void)WaitForGroup(lk);
   uint64_t seq;
   Status s = AppendLocked(lk, batch, more_follows, &seq);
@@ -696,13 +696,13 @@ Result<uint64_t> DBImpl::WriteDeferred(const WriteBatch& batch, bool more_follow
 }
 
 Status DBImpl::FlushLog(bool sync) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_) return Status::Closed();
   return FlushLocked(lk, last_seq_, sync || opts_.fsync == FsyncMode::kAlways);
 }
 
 Status DBImpl::Sync() {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_) return Status::Closed();
   return FlushLocked(lk, last_seq_, true);
 }
@@ -756,7 +756,7 @@ Result<std::string> DBImpl::Get(std::string_view key) {
 
 Status DBImpl::Read(uint32_t db, std::string_view key,
                     const std::function<void(std::string_view, int64_t)>& fn, bool touch) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_) return Status::Closed();
   if (db >= ks_.num_dbs()) return Status::InvalidArgument("database index out of range");
   int64_t now = NowMs();
@@ -772,7 +772,7 @@ Status DBImpl::Read(uint32_t db, std::string_view key,
 }
 
 Result<uint64_t> DBImpl::IdleSeconds(uint32_t db, std::string_view key) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_) return Status::Closed();
   if (db >= ks_.num_dbs()) return Status::InvalidArgument("database index out of range");
   int64_t now = NowMs();
@@ -784,20 +784,20 @@ Result<uint64_t> DBImpl::IdleSeconds(uint32_t db, std::string_view key) {
 }
 
 bool DBImpl::Exists(uint32_t db, std::string_view key) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_ || db >= ks_.num_dbs()) return false;
   return ks_.Find(db, key, NowMs()) != nullptr;
 }
 
 uint64_t DBImpl::KeyCount(uint32_t db) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_ || db >= ks_.num_dbs()) return 0;
   return ks_.keys(db);
 }
 
 uint64_t DBImpl::Scan(uint32_t db, uint64_t cursor, size_t count,
                       const std::function<void(std::string_view, std::string_view, int64_t)>& fn) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_ || db >= ks_.num_dbs()) return 0;
   int64_t now = NowMs();
   return ks_.db(db).Scan(cursor, count == 0 ? 10 : count, [&](Entry* e) {
@@ -828,7 +828,7 @@ uint64_t DBImpl::Scan(uint32_t db, uint64_t cursor, size_t count,
 }
 
 Result<std::string> DBImpl::RandomKey(uint32_t db) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_) return Status::Closed();
   if (db >= ks_.num_dbs()) return Status::InvalidArgument("database index out of range");
   int64_t now = NowMs();
@@ -842,12 +842,31 @@ Result<std::string> DBImpl::RandomKey(uint32_t db) {
 }
 
 uint64_t DBImpl::SweepExpired(size_t budget) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   if (closed_) return 0;
   return ks_.Sweep(NowMs(), budget * 4);
 }
 
 // --------------------------------------------------------------------- stats
+
+void DBImpl::YieldToForeground(uint64_t* seen) const {
+  const uint64_t locks = fg_locks_.load(std::memory_order_relaxed);
+  const bool waiting = fg_waiting_.load(std::memory_order_acquire) > 0;
+  const bool active = waiting || locks != *seen;
+  *seen = locks;
+  if (!active) return;  // no requests: the background work runs at full speed
+  // The waiters were woken when mu_ was released; they need a CPU to take
+  // it, which on a busy machine may be the one this thread is on.
+  const auto until = std::chrono::steady_clock::now() + kYieldLimit;
+  while (fg_waiting_.load(std::memory_order_acquire) > 0 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
+  // Measured (10M-key compaction under a 50-client SET load): a back-off of
+  // ~50 us gave 0.48 of the idle throughput and a p99 of 5.2 ms, 100 us 0.57
+  // and 4.9 ms, 300 us 0.57 and 4.4 ms with the copy 15% slower again.
+  std::this_thread::sleep_for(kBackoff);
+}
 
 uint64_t DBImpl::DeadBytesLocked() const {
   // Live data costs its key and value bytes plus a few bytes of op framing
@@ -913,7 +932,7 @@ uint64_t DBImpl::LogBytesLocked() const {
 }
 
 DbStats DBImpl::Stats() {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   DbStats st;
   const int64_t now = NowMs();
   for (uint32_t i = 0; i < ks_.num_dbs(); i++) {

@@ -71,7 +71,7 @@ class DBImpl final : public DB {
   // Multi-partition writes (db_impl_cross.cc). The caller locks every
   // participant with LockForCross, in partition order, while holding the
   // PartitionedDB's cross lock (so no atomic group is open anywhere).
-  std::unique_lock<std::mutex> LockForCross() { return std::unique_lock<std::mutex>(mu_); }
+  std::unique_lock<std::mutex> LockForCross() { return LockForeground(); }
   // Multi-partition parts reserve no space of their own (see the class
   // comment); they are refused while the disk is full.
   Status WritableLocked() const {
@@ -133,6 +133,14 @@ class DBImpl final : public DB {
   // Makes a running compaction give up soon, ahead of Close(): a thread
   // outside this object may be in Compact() and must be joined first.
   void BeginClose() { closing_ = true; }
+  // Tests only: called by a compaction with mu_ held at the end of each step
+  // of its copy (see YieldToForeground).
+  void SetCompactionStepHookForTest(std::function<void()> hook) { step_hook_ = std::move(hook); }
+  // Tests only: the newest record encoded, read without mu_ (call it from a
+  // step hook, which holds mu_).
+  uint64_t LastSeqForTest() const { return last_seq_; }
+  // Tests only: how many callers wait for mu_ in LockForeground.
+  uint32_t ForegroundWaitingForTest() const { return fg_waiting_.load(); }
   DbStats Stats() override;
   const Options& options() const override { return opts_; }
   const std::string& dir() const override { return dir_; }
@@ -140,6 +148,34 @@ class DBImpl final : public DB {
 
  private:
   using Lock = std::unique_lock<std::mutex>;
+
+  // Foreground first. A std::mutex is not fair: a thread that releases it
+  // and takes it again at once almost always beats a waiter, which must
+  // first be woken and scheduled. Background work that holds mu_ in a loop
+  // of short steps (compaction's copy of the keyspace, the snapshot loader)
+  // would so keep the threads serving requests waiting for most of its
+  // run: during a 10M-key compaction, foreground SETs fell to 20-30% of
+  // their idle rate with a p99 of 18-22 ms. Calls made for requests take
+  // mu_ with LockForeground, which counts them while they wait; background
+  // loops call YieldToForeground between steps (mu_ not held), which lets
+  // the waiters take it first. Only an ordering among lockers: what mu_
+  // guards is unchanged.
+  Lock LockForeground() const {
+    fg_waiting_.fetch_add(1, std::memory_order_relaxed);
+    Lock lk(mu_);
+    fg_waiting_.fetch_sub(1, std::memory_order_release);
+    fg_locks_.fetch_add(1, std::memory_order_relaxed);
+    return lk;
+  }
+  // Called between steps, mu_ not held. If requests used mu_ since the last
+  // call (*seen: the count then) or wait for it now, returns once every
+  // waiter has taken it (at most kYieldLimit, so that the background work
+  // always progresses), and then after kBackoff more: a request takes mu_
+  // several times (an event-loop turn: once per command), and handing it
+  // over once per step would still make each of those wait for a step.
+  void YieldToForeground(uint64_t* seen) const;
+  static constexpr std::chrono::milliseconds kYieldLimit{50};
+  static constexpr std::chrono::microseconds kBackoff{100};
 
   void Log(LogLevel level, std::string_view msg) const;
   Status PrepareDir();  // creates and locks the directory, removes temp files
@@ -220,9 +256,12 @@ class DBImpl final : public DB {
   std::unique_ptr<FileLock> dir_lock_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;   // flushes finished, groups closed
-  Keyspace ks_;                  // guarded by mu_
-  std::mt19937_64 rng_{0x5eed};  // guarded by mu_ (RANDOMKEY)
+  mutable std::atomic<uint32_t> fg_waiting_{0};  // callers blocked in LockForeground
+  mutable std::atomic<uint64_t> fg_locks_{0};    // LockForeground calls so far
+  std::function<void()> step_hook_;              // SetCompactionStepHookForTest
+  std::condition_variable cv_;                   // flushes finished, groups closed
+  Keyspace ks_;                                  // guarded by mu_
+  std::mt19937_64 rng_{0x5eed};                  // guarded by mu_ (RANDOMKEY)
 
   // Log state, guarded by mu_.
   std::string pending_;          // encoded records not yet written

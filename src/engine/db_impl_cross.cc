@@ -46,7 +46,7 @@ void DBImpl::AbortGroup() {
 }
 
 bool DBImpl::NeedsFlush(bool sync) {
-  Lock lk(mu_);
+  Lock lk = LockForeground();
   // A closed or failed partition says yes, so that FlushLog reports why.
   if (closed_ || !write_error_.ok()) return true;
   sync = sync || opts_.fsync == FsyncMode::kAlways;

@@ -29,8 +29,10 @@ void DBImpl::LoaderMain() {
   bool full = false;
   std::vector<DecodedOp> ops;
   std::vector<uint64_t> hashes;
+  uint64_t fg_seen = 0;
   for (;;) {
     if (closing_) return;
+    YieldToForeground(&fg_seen);  // requests waiting for mu_ go first (db_impl.h)
     wal::Record rec;
     Status io;
     auto outcome = r.Next(&rec, &io);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/thread_priority.h"
+#include "engine/db_impl.h"
 #include "engine/test_util.h"
 
 namespace walnut {
@@ -419,6 +420,36 @@ TEST_F(DbTest, CompactionThreadRunsAtLowerPriority) {
   ASSERT_OK(db->Put("k", "v"));
   ASSERT_TRUE(db->Compact().ok());
   EXPECT_EQ(ThreadNice(), before);
+}
+
+// A compaction hands mu_ to a request waiting for it between the steps of
+// its copy instead of taking it straight back (db_impl.h, "Foreground
+// first"): a Put that starts waiting during one step is applied before the
+// next step begins.
+TEST_F(DbTest, CompactionLetsAWaitingWriteInBetweenItsSteps) {
+  opts.auto_compact = false;
+  Open();
+  for (int i = 0; i < 5000; i++) ASSERT_OK(db->Put("key" + std::to_string(i), "v"));
+  auto* impl = dynamic_cast<DBImpl*>(db.get());
+  ASSERT_NE(impl, nullptr);
+  int step = 0;
+  uint64_t seq_in_first_step = 0, seq_in_second_step = 0;
+  std::thread writer;
+  impl->SetCompactionStepHookForTest([&] {  // runs with mu_ held
+    if (step == 0) {
+      seq_in_first_step = impl->LastSeqForTest();
+      writer = std::thread([&] { EXPECT_OK(db->Put("foreground", "w")); });
+      while (impl->ForegroundWaitingForTest() == 0) std::this_thread::yield();
+    } else if (step == 1) {
+      seq_in_second_step = impl->LastSeqForTest();
+    }
+    step++;
+  });
+  ASSERT_TRUE(db->Compact().ok());
+  writer.join();
+  ASSERT_GE(step, 2) << "the copy took one step: use more keys";
+  EXPECT_EQ(seq_in_second_step, seq_in_first_step + 1);
+  EXPECT_EQ(*db->Get("foreground"), "w");
 }
 
 TEST_F(DbTest, AutomaticCompactionCanBeTurnedOff) {

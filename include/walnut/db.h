@@ -48,6 +48,9 @@ struct DbStats {
   uint64_t rollover_usec = 0;              // writers' total wait on rollovers
   uint64_t rollover_usec_max = 0;          // the longest one
   uint64_t next_segments_ready = 0;        // next-segment files made ahead, unused
+  bool log_zero_fill = false;              // reserved with written zeros (Options::log_prefill)
+  uint64_t reserved_ahead = 0;             // reservation steps the background thread made
+  uint64_t reserved_inline = 0;            // reservation steps a writer made itself
   uint64_t live_bytes = 0;                 // key+value bytes in the index
   uint64_t syncs = 0;                      // fdatasync calls made
   uint64_t writes = 0;                     // write batches committed

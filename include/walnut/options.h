@@ -21,6 +21,22 @@ enum class FsyncMode {
   kNo,
 };
 
+// How the log's space is reserved ahead of the appends (docs/recovery.md,
+// "Reserved ahead").
+enum class LogPrefill {
+  // kZeros with FsyncMode::kAlways, where every write waits for a sync;
+  // kFallocate otherwise, where a sync happens about once a second.
+  kAuto,
+  // Written zeros, synced, made by the background thread ahead of the
+  // appends: a sync after an append then flushes the data alone. Each log
+  // byte is written twice (zeros first).
+  kZeros,
+  // fallocate: instant, but the blocks stay "unwritten" until an append
+  // fills them, and the first sync after that also commits the file
+  // system's journal.
+  kFallocate,
+};
+
 // What Open does with a damaged record (see docs/wal_format.md).
 enum class RecoveryMode {
   // Default. A torn tail of the newest segment (a crash mid-write: an
@@ -50,6 +66,7 @@ struct Options {
   // that fdatasync need not record a size change on every write and a full
   // disk is found before a write is accepted (docs/recovery.md).
   uint64_t preallocate_bytes = 4ull << 20;
+  LogPrefill log_prefill = LogPrefill::kAuto;
   // Redis's limits: 512 MiB per key and per value.
   uint64_t max_key_size = 512ull << 20;
   uint64_t max_value_size = 512ull << 20;
@@ -75,7 +92,8 @@ struct Options {
   // Partitions (docs/partitions.md): the keyspace is split by a hash of the
   // key into this many independent logs, each in its own subdirectory,
   // recovered in parallel. 0 means: the count the directory already has, or
-  // for a new directory one per CPU core (at most 16). 1 keeps the single-log
+  // for a new directory one per CPU core (at most 16), or 1 with
+  // FsyncMode::kAlways (PartitionedDB::DefaultCount). 1 keeps the single-log
   // layout (the log files directly in the directory). A directory holding a
   // different count is re-partitioned when it is opened.
   uint32_t partitions = 1;

@@ -74,6 +74,8 @@ DBImpl::DBImpl(std::string dir, Options options)
     : dir_(std::move(dir)),
       opts_(std::move(options)),
       env_(opts_.env ? opts_.env : Env::Default()),
+      zero_fill_(opts_.log_prefill == LogPrefill::kZeros ||
+                 (opts_.log_prefill == LogPrefill::kAuto && opts_.fsync == FsyncMode::kAlways)),
       ks_(opts_.num_databases) {}
 
 DBImpl::~DBImpl() {
@@ -216,7 +218,7 @@ Status DBImpl::StartPhase(bool rewrite) {
     const uint64_t want = ReserveTarget(last.size);
     if (reserved_ < want) {
       // A segment written before preallocation, or trimmed by recovery.
-      Status as = active_->Allocate(want);
+      Status as = ReserveFile(active_.get(), want);
       if (as.ok()) {
         reserved_ = want;
       } else if (as.IsNoSpace()) {
@@ -581,7 +583,17 @@ Status DBImpl::ReserveLocked(Lock& lk, uint64_t need) {
       // Refused up front; the reservation is retried at most once a second.
       if (std::chrono::steady_clock::now() < space_retry_at_) return space_error_;
     } else if (!rolling_ && AcceptedEndLocked() + need <= reserved_) {
-      return Status::OK();  // the common case: nothing to do
+      // The common case: nothing to do, but maybe ask for the next step of
+      // the reservation early, so that no writer has to make it.
+      if (zero_fill_ && !grow_asked_ && ReserveAheadDueLocked()) {
+        grow_asked_ = true;
+        {
+          std::lock_guard<std::mutex> g(sync_mu_);
+          sync_wake_ = true;
+        }
+        sync_cv_.notify_all();
+      }
+      return Status::OK();
     }
     if (flushing_) {
       cv_.wait(lk);  // a leader is writing or rolling over; look again after
@@ -614,6 +626,9 @@ Status DBImpl::TryMakeRoomLocked(Lock& lk, uint64_t need) {
 }
 
 Status DBImpl::MakeRoomLocked(Lock& lk, uint64_t need) {
+  // A step reserved ahead may be on its way: wait for it rather than write
+  // into the file beside it.
+  while (growing_) cv_.wait(lk);
   const uint64_t end = AcceptedEndLocked();  // nothing in flight: we hold the token
   if (end + need <= reserved_) return Status::OK();
   const uint64_t seg = opts_.segment_size;
@@ -633,6 +648,10 @@ Status DBImpl::MakeRoomLocked(Lock& lk, uint64_t need) {
   std::shared_ptr<WritableFile> file = active_;
   uint64_t target = std::max(ReserveTarget(std::max(reserved_, end)), end + need);
   const uint64_t minimum = end + need;
+  // fallocate even with zero_fill_: a writer waits for this, and fallocate
+  // takes microseconds where writing and syncing a step of zeros takes
+  // milliseconds. The background thread fills the next steps with zeros.
+  allocating_ = true;
   lk.unlock();
   Status s = file->Allocate(target);
   if (s.IsNoSpace() && target > minimum) {
@@ -640,8 +659,10 @@ Status DBImpl::MakeRoomLocked(Lock& lk, uint64_t need) {
     s = file->Allocate(target);
   }
   lk.lock();
+  allocating_ = false;
   if (s.ok()) {
     reserved_ = std::max(reserved_, target);
+    reserved_inline_++;
   } else if (!s.IsNoSpace() && write_error_.ok()) {
     write_error_ = Status::IOError(s.message());
     Log(LogLevel::kError, "log preallocation failed, refusing writes from now on: " + s.ToString());
@@ -719,6 +740,7 @@ void DBImpl::SyncThreadMain() {
     // get the next rollover's file ready.
     TrimSealedSegments();
     PrepareNextSegment();
+    ReserveAhead();
     Lock lk(mu_);
     if (closed_) continue;
     if (opts_.max_memory_bytes > 0) {
@@ -947,6 +969,9 @@ DbStats DBImpl::Stats() {
   st.segments = segments_.size() + (base_seq_ ? 1 : 0);
   st.rollovers = rollovers_;
   st.rollovers_made_ahead = rollovers_made_ahead_;
+  st.log_zero_fill = zero_fill_;
+  st.reserved_ahead = reserved_ahead_;
+  st.reserved_inline = reserved_inline_;
   st.rollover_usec = rollover_usec_;
   st.rollover_usec_max = rollover_usec_max_;
   st.next_segments_ready = next_segment_ ? 1 : 0;

@@ -239,6 +239,16 @@ class DBImpl final : public DB {
   // Grows the active segment's reservation, or rolls over, so that `need`
   // more bytes fit. Requires mu_ and the flush token.
   Status MakeRoomLocked(Lock& lk, uint64_t need);
+  // Reserves a file's space up to `len` the way Options::log_prefill says:
+  // written zeros (zero_fill_) or fallocate.
+  Status ReserveFile(WritableFile* file, uint64_t len);
+  // With zero_fill_: whether the background thread should grow the active
+  // segment's reservation now (less than half a step left, nothing else
+  // changing the file). Requires mu_.
+  bool ReserveAheadDueLocked() const;
+  // Grows the active segment's reservation by a step of written zeros, off
+  // the writers' path (db_impl_segments.cc "Reserved ahead"). Takes mu_.
+  void ReserveAhead();
   // Takes the flush token and runs MakeRoomLocked, entering or leaving the
   // disk-full state by the outcome.
   Status TryMakeRoomLocked(Lock& lk, uint64_t need);
@@ -253,6 +263,7 @@ class DBImpl final : public DB {
   const std::string dir_;
   const Options opts_;
   Env* const env_;
+  const bool zero_fill_;  // Options::log_prefill resolved: reserve with written zeros
   std::unique_ptr<FileLock> dir_lock_;
 
   mutable std::mutex mu_;
@@ -274,7 +285,15 @@ class DBImpl final : public DB {
   uint64_t inflight_ = 0;        // bytes a leader is writing right now
   uint64_t unsynced_bytes_ = 0;  // written to the active segment, not known synced
   uint64_t reserved_ = 0;        // the active segment's reserved size (its file size)
-  Status write_error_;           // sticky; see the class comment
+  // Reserved ahead (zero_fill_): the background thread is writing zeros past
+  // reserved_ (growing_), so nothing else may grow, seal or write past
+  // reserved_ until it is done; a writer is growing the reservation itself
+  // (allocating_), so the background thread must not; the background thread
+  // was asked to grow (grow_asked_).
+  bool growing_ = false;
+  bool allocating_ = false;
+  bool grow_asked_ = false;
+  Status write_error_;  // sticky; see the class comment
   // The disk-full state (class comment): writes are refused with
   // space_error_ until a reservation of space_need_ more bytes succeeds,
   // tried again no earlier than space_retry_at_.
@@ -315,6 +334,8 @@ class DBImpl final : public DB {
   uint64_t compactions_ = 0;
   uint64_t rollovers_ = 0;
   uint64_t rollovers_made_ahead_ = 0;
+  uint64_t reserved_ahead_ = 0;   // reservation steps the background thread made
+  uint64_t reserved_inline_ = 0;  // reservation steps a writer had to make itself
   uint64_t rollover_usec_ = 0;
   uint64_t rollover_usec_max_ = 0;
   int64_t last_sync_ms_ = 0;

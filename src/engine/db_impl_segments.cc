@@ -35,7 +35,7 @@ Status DBImpl::MakeSegmentFile(const std::string& tmp, uint64_t reserve) {
   if (!created.ok()) return created.status();
   std::unique_ptr<WritableFile> out = std::move(*created);
   Status s = out->Append(std::string(wal::kSegmentHeaderSize, '\0'));
-  if (s.ok()) s = out->Allocate(std::max<uint64_t>(reserve, wal::kSegmentHeaderSize));
+  if (s.ok()) s = ReserveFile(out.get(), std::max<uint64_t>(reserve, wal::kSegmentHeaderSize));
   if (s.ok()) s = out->Sync();
   Status cs = out->Close();
   if (s.ok()) s = cs;
@@ -117,6 +117,65 @@ void DBImpl::PrepareNextSegment() {
   }
 }
 
+Status DBImpl::ReserveFile(WritableFile* file, uint64_t len) {
+  return zero_fill_ ? file->AllocateWritten(len) : file->Allocate(len);
+}
+
+// Reserved ahead. With written zeros (zero_fill_) a step of reservation
+// takes a few milliseconds (4 MiB written and synced), too long for a writer
+// to wait, so the background thread makes the next step while at least half
+// a step is still free; a writer that finds no room left grows it with
+// fallocate itself (MakeRoomLocked), as without zero_fill_.
+//
+// Why it is safe to write zeros into the file that writers append to:
+//  - it writes only at and past reserved_, and no record is placed past
+//    reserved_ (ReserveLocked admits a record only if it fits below), so
+//    the zeros never cover a record or bytes a record will be written to
+//    before the step is done;
+//  - while it runs (growing_) nothing else moves that boundary or changes
+//    the file: MakeRoomLocked and RollOverLocked wait for it, and it does not
+//    start while a writer allocates (allocating_) or a rollover runs;
+//  - reserved_ moves only after the zeros are synced; until then, a crash
+//    leaves zeros past the logical end, which recovery reads as the clean end
+//    of preallocated space (the same as fallocate's);
+//  - a failed sync here syncs the file that holds unsynced records too, so
+//    it is the sticky write error, exactly as a writer's failed sync is.
+bool DBImpl::ReserveAheadDueLocked() const {
+  if (closed_ || !active_ || !write_error_.ok() || disk_full_ || rolling_ || growing_ ||
+      allocating_ || reserved_ >= opts_.segment_size) {
+    return false;
+  }
+  const uint64_t step = opts_.preallocate_bytes ? opts_.preallocate_bytes : opts_.segment_size;
+  const uint64_t end = AcceptedEndLocked();
+  return end >= reserved_ || reserved_ - end < step / 2;
+}
+
+void DBImpl::ReserveAhead() {
+  std::shared_ptr<WritableFile> file;
+  uint64_t target;
+  {
+    Lock lk(mu_);
+    grow_asked_ = false;
+    if (!zero_fill_ || !ReserveAheadDueLocked()) return;
+    growing_ = true;
+    file = active_;
+    target = ReserveTarget(reserved_);
+  }
+  Status s = file->AllocateWritten(target);
+  Lock lk(mu_);
+  growing_ = false;
+  cv_.notify_all();
+  if (s.ok()) {
+    if (file == active_) reserved_ = std::max(reserved_, target);
+    reserved_ahead_++;
+  } else if (!s.IsNoSpace() && write_error_.ok()) {
+    write_error_ = Status::IOError("reserving log space: " + s.message());
+    Log(LogLevel::kError, "log reservation failed, refusing writes from now on: " + s.ToString());
+  }
+  // NoSpace reserves nothing: the writer that needs the room finds out itself
+  // (MakeRoomLocked) and enters the disk-full state.
+}
+
 void DBImpl::SyncWrittenNow() {
   // Concurrently with new writes: fdatasync and write on one file are safe
   // together, synced_seq_ only moves to what was written before the sync
@@ -194,6 +253,10 @@ void DBImpl::TrimSealedSegments() {
 }
 
 Status DBImpl::RollOverLocked(Lock& lk, uint64_t need) {
+  // A step reserved ahead may still be writing zeros into the active
+  // segment: let it finish, so that nothing writes to the file once it is
+  // sealed (its trim would otherwise race with those writes).
+  while (growing_) cv_.wait(lk);
   // Writers wait while this runs (ReserveLocked): what is accepted now is
   // what the next segment must have room for.
   rolling_ = true;

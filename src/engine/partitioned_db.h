@@ -50,8 +50,9 @@ class PartitionedDB final : public DB {
   // directory is already partitioned; `count` is the partition count wanted
   // (0: keep what the directory has, or choose for this machine).
   static Result<std::unique_ptr<DB>> Open(const std::string& dir, const Options& options);
-  // The count Options::partitions = 0 chooses for a new directory.
-  static uint32_t DefaultCount();
+  // The count Options::partitions = 0 chooses for a new directory: one per
+  // CPU core (at most 16), or 1 with FsyncMode::kAlways.
+  static uint32_t DefaultCount(const Options& options);
 
   ~PartitionedDB() override;
 

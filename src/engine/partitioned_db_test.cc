@@ -456,7 +456,7 @@ TEST_F(PartitionedTest, NewDirectoryWithAutoGetsOnePartitionPerCore) {
   opts.partitions = 0;
   Open();
   ASSERT_NE(pdb(), nullptr);
-  EXPECT_EQ(pdb()->partition_count(), PartitionedDB::DefaultCount());
+  EXPECT_EQ(pdb()->partition_count(), PartitionedDB::DefaultCount(opts));
 }
 
 TEST_F(PartitionedTest, DamagedPartitionsFileIsRefusedClearly) {

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "walnut/env.h"
 
@@ -40,6 +42,9 @@ class FaultEnv : public Env {
   // A short write: the next appends write only the first half of their bytes,
   // then fail with EIO (a write(2) that stopped part way, then an error).
   std::atomic<bool> short_append{false};
+  // AllocateWritten waits this long before it writes its zeros: a test
+  // widens the window in which a writer could wrongly write beside it.
+  std::atomic<int> allocate_written_delay_ms{0};
   std::atomic<int> allocates{0};
   std::atomic<int> appends{0};
   std::atomic<int> syncs{0};
@@ -270,7 +275,7 @@ class FaultEnv : public Env {
       env_->appends++;
       // Space reserved by Allocate is the file's own: a full disk only
       // fails writes that grow the file.
-      if (env_->no_space && f_->Size() + data.size() > allocated_) {
+      if (env_->no_space && f_->Size() + data.size() > allocated_.load()) {
         return Status::NoSpace("injected: write: No space left on device");
       }
       if (env_->fail_append) return Status::IOError("injected: write: Input/output error");
@@ -288,10 +293,36 @@ class FaultEnv : public Env {
     Status Allocate(uint64_t len) override {
       if (env_->Off()) return Status::IOError("powered off");
       env_->allocates++;
-      if (len <= allocated_) return Status::OK();
+      if (len <= allocated_.load()) return Status::OK();
       if (env_->no_space) return Status::NoSpace("injected: fallocate: No space left on device");
       Status st = f_->Allocate(len);
-      if (st.ok()) allocated_ = len;
+      if (st.ok()) allocated_.store(len);
+      return st;
+    }
+    Status AllocateWritten(uint64_t len) override {
+      if (env_->Off()) return Status::IOError("powered off");
+      env_->allocates++;
+      const uint64_t from = allocated_.load();
+      if (len <= from) return Status::OK();
+      if (env_->no_space) return Status::NoSpace("injected: write: No space left on device");
+      // The contract at its loosest (env.h): zeros over [allocation at the
+      // call, len), written late. An engine that let a record be placed
+      // there meanwhile loses it.
+      if (int ms = env_->allocate_written_delay_ms.load(); ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      }
+      const uint64_t upto = appended_.load();
+      Status st = f_->Allocate(len);
+      if (st.ok()) {
+        ZeroRange(path_, from, len - from);
+        st = f_->Sync();
+      }
+      // Written and synced (a real fdatasync): what was appended before, and
+      // the new size, survive a cut from now on.
+      if (st.ok()) {
+        allocated_.store(len);
+        env_->Synced(path_, upto, len);
+      }
       return st;
     }
     Status Sync() override {
@@ -320,7 +351,9 @@ class FaultEnv : public Env {
     FaultEnv* env_;
     std::string path_;
     std::unique_ptr<WritableFile> f_;
-    uint64_t allocated_;  // the file's size: appends below it need no new space
+    // The file's size: appends below it need no new space. Atomic: the engine
+    // grows a reservation (AllocateWritten) while another thread appends.
+    std::atomic<uint64_t> allocated_;
     // The logical end after the last append, stored by the appending thread
     // so that a sync on another thread can read it (see Sync).
     std::atomic<uint64_t> appended_;

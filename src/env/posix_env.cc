@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -61,22 +62,47 @@ class PosixWritableFile final : public WritableFile {
       left -= size_t(n);
       size_ += uint64_t(n);
     }
-    allocated_ = std::max(allocated_, size_);
+    RaiseAllocated(size_);
     return Status::OK();
   }
 
   Status Allocate(uint64_t len) override {
-    if (len <= allocated_) return Status::OK();
+    const uint64_t from = allocated_.load();
+    if (len <= from) return Status::OK();
     // posix_fallocate reserves the blocks (unwritten extents on ext4/xfs, so
     // this is quick) and extends the size; glibc falls back to writing a byte
     // per block on file systems without fallocate. It reports the error as
     // its return value, not in errno.
     int err;
     do {
-      err = ::posix_fallocate(fd_, off_t(allocated_), off_t(len - allocated_));
+      err = ::posix_fallocate(fd_, off_t(from), off_t(len - from));
     } while (err == EINTR);
     if (err != 0) return ErrnoStatus("fallocate", path_, err);
-    allocated_ = len;
+    RaiseAllocated(len);
+    return Status::OK();
+  }
+
+  Status AllocateWritten(uint64_t len) override {
+    const uint64_t from = allocated_.load();
+    if (len <= from) return Status::OK();
+    // Plain writes of zeros: a full disk fails them with ENOSPC (ext4's
+    // delayed allocation reserves the blocks at write time), and the sync
+    // below allocates them for good. The allocation moves only after that
+    // sync succeeded, so a failed attempt reserves nothing the caller counts
+    // on (the bytes it wrote read as zeros, as preallocated space does).
+    static const std::string kZeros(1 << 20, '\0');
+    for (uint64_t off = from; off < len;) {
+      const size_t n = size_t(std::min<uint64_t>(kZeros.size(), len - off));
+      ssize_t w = ::pwrite(fd_, kZeros.data(), n, off_t(off));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path_, errno);
+      }
+      off += uint64_t(w);
+    }
+    Status s = Sync();
+    if (!s.ok()) return s;
+    RaiseAllocated(len);
     return Status::OK();
   }
 
@@ -103,8 +129,16 @@ class PosixWritableFile final : public WritableFile {
  private:
   std::string path_;
   int fd_;
-  uint64_t size_;       // logical end: the next append goes here
-  uint64_t allocated_;  // the file's size (reserved space included)
+  uint64_t size_;  // logical end: the next append goes here
+  // The file's size (reserved space included). Atomic: AllocateWritten may
+  // run in one thread while Append runs in another (env.h).
+  std::atomic<uint64_t> allocated_;
+
+  void RaiseAllocated(uint64_t to) {
+    uint64_t cur = allocated_.load();
+    while (cur < to && !allocated_.compare_exchange_weak(cur, to)) {
+    }
+  }
 };
 
 class PosixRandomAccessFile final : public RandomAccessFile {

@@ -12,6 +12,7 @@ class DebugFile final : public walnut::WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
   walnut::Status Append(std::string_view data) override { return base_->Append(data); }
   walnut::Status Allocate(uint64_t len) override { return base_->Allocate(len); }
+  walnut::Status AllocateWritten(uint64_t len) override { return base_->AllocateWritten(len); }
   walnut::Status Sync() override {
     walnut::Status s = env_->BeforeSync(path_);
     if (!s.ok()) return s;

@@ -4,7 +4,9 @@
 // --enable-debug-command), SELECT and maxclients.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 
 #include "engine/test_util.h"  // ThreadNices
 #include "server_raw_client.h"
@@ -312,6 +314,46 @@ TEST(ServerLimits, BackgroundNice) {
   };
   EXPECT_TRUE(WaitUntil([&] { return has(6); }));
   EXPECT_TRUE(has(0));  // the main thread (the event loop)
+}
+
+// --fsync always: a new directory gets one partition (syncs of several would
+// wait on each other at the disk), and log space is reserved as written
+// zeros, ahead of the writes (docs/recovery.md "Reserved ahead"). The flags
+// still choose otherwise; other modes keep fallocate and a partition per core.
+TEST(ServerLimits, FsyncAlwaysDefaults) {
+  {
+    ServerProcess server({"--http-port", "0", "--fsync", "always"});
+    ASSERT_TRUE(server.Start());
+    RedisConn c = server.Client();
+    std::string info = c.Cmd("INFO", "walnut");
+    EXPECT_EQ(InfoField(info, "walnut_partitions"), "1");
+    EXPECT_EQ(InfoField(info, "walnut_log_prefill"), "zeros");
+    EXPECT_EQ(c.Cmd("CONFIG", "GET", "log-prefill"), "[\"log-prefill\", \"auto\"]");
+    // Past half of the first 4 MiB step: the background thread makes the next.
+    const std::string value(1000, 'z');
+    for (int i = 0; i < 2500; i++) ASSERT_EQ(c.Cmd("SET", "k" + std::to_string(i), value), "OK");
+    EXPECT_TRUE(WaitUntil(
+        [&] { return InfoField(c.Cmd("INFO", "walnut"), "walnut_log_reserved_ahead") != "0"; }));
+    EXPECT_EQ(InfoField(c.Cmd("INFO", "walnut"), "walnut_log_reserved_inline"), "0");
+  }
+  {
+    ServerProcess server({"--http-port", "0", "--fsync", "always", "--partitions", "2",
+                          "--log-prefill", "fallocate"});
+    ASSERT_TRUE(server.Start());
+    RedisConn c = server.Client();
+    std::string info = c.Cmd("INFO", "walnut");
+    EXPECT_EQ(InfoField(info, "walnut_partitions"), "2");
+    EXPECT_EQ(InfoField(info, "walnut_log_prefill"), "fallocate");
+  }
+  {
+    ServerProcess server({"--http-port", "0", "--fsync", "everysec"});
+    ASSERT_TRUE(server.Start());
+    RedisConn c = server.Client();
+    std::string info = c.Cmd("INFO", "walnut");
+    const unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
+    EXPECT_EQ(InfoField(info, "walnut_partitions"), std::to_string(cores));
+    EXPECT_EQ(InfoField(info, "walnut_log_prefill"), "fallocate");
+  }
 }
 
 TEST(ServerConfigFile, FlagsOverrideFile) {

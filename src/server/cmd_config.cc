@@ -66,6 +66,8 @@ const std::vector<Param>& Params() {
        }},
       {"compact-rate", false,
        [](const ServerConfig& c) { return std::to_string(c.compact_rate_bytes_per_sec); }},
+      {"log-prefill", false,
+       [](const ServerConfig& c) { return std::string(LogPrefillName(c.log_prefill)); }},
       {"background-nice", false,
        [](const ServerConfig& c) { return std::to_string(c.background_nice); }},
       {"http-port", false, [](const ServerConfig& c) { return std::to_string(c.http_port); }},

@@ -291,6 +291,12 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_rollovers_made_ahead", st.rollovers_made_ahead);
   b.Field("walnut_rollover_usec", st.rollover_usec);
   b.Field("walnut_rollover_usec_max", st.rollover_usec_max);
+  // How log space is reserved (Options::log_prefill, resolved), and who made
+  // the reservation steps: the background thread ahead of the writers, or a
+  // writer that found no room left (db_impl_segments.cc "Reserved ahead").
+  b.Field("walnut_log_prefill", st.log_zero_fill ? "zeros" : "fallocate");
+  b.Field("walnut_log_reserved_ahead", st.reserved_ahead);
+  b.Field("walnut_log_reserved_inline", st.reserved_inline);
   b.Field("walnut_live_bytes", st.live_bytes);
   // Values only on disk: a snapshot's not yet read, or evicted under
   // --max-memory (docs/memory.md), with what that budget holds and does.

@@ -69,6 +69,9 @@ int ParseFlags(int argc, char** argv, ServerConfig* config) {
        "auto | N: independent logs split by key hash, recovered in parallel "
        "(default auto: the directory's count, or one per core when new)"},
       {"segment-size", "log segment size in bytes, units k/kb/m/mb/g/gb allowed (default 64mb)"},
+      {"log-prefill",
+       "auto | zeros | fallocate: reserve log space ahead as written zeros (cheaper syncs, "
+       "bytes written twice) or with fallocate (default auto: zeros with --fsync always)"},
       {"pidfile", "write the process id to this file"},
       {"auto-compact", "yes | no: compact the log automatically (default yes)"},
       {"compact-min-log-bytes", "auto-compact only a log larger than this (default 16mb)"},
@@ -191,6 +194,7 @@ int main(int argc, char** argv) {
   options.fsync = config.fsync;
   options.recovery = config.recovery;
   options.segment_size = config.segment_size;
+  options.log_prefill = config.log_prefill;
   options.partitions = config.partitions;
   options.num_databases = config.databases;
   options.auto_compact = config.auto_compact;

@@ -109,6 +109,31 @@ bool ParseTlsAuthClients(const std::string& s, TlsAuthClients* out) {
   return true;
 }
 
+const char* LogPrefillName(walnut::LogPrefill m) {
+  switch (m) {
+    case walnut::LogPrefill::kAuto:
+      return "auto";
+    case walnut::LogPrefill::kZeros:
+      return "zeros";
+    case walnut::LogPrefill::kFallocate:
+      return "fallocate";
+  }
+  return "?";
+}
+
+bool ParseLogPrefill(const std::string& s, walnut::LogPrefill* out) {
+  std::string l = Lower(s);
+  if (l == "auto")
+    *out = walnut::LogPrefill::kAuto;
+  else if (l == "zeros")
+    *out = walnut::LogPrefill::kZeros;
+  else if (l == "fallocate")
+    *out = walnut::LogPrefill::kFallocate;
+  else
+    return false;
+  return true;
+}
+
 bool ParseFsyncMode(const std::string& s, walnut::FsyncMode* out) {
   std::string l = Lower(s);
   if (l == "always")
@@ -234,6 +259,11 @@ walnut::Status ApplyDirective(const std::string& raw_name, const std::vector<std
   } else if (name == "fsync") {
     if (auto s = one(); !s.ok()) return s;
     if (!ParseFsyncMode(v[0], &c->fsync)) return Bad(name, "must be always, everysec or no");
+  } else if (name == "log-prefill") {
+    if (auto s = one(); !s.ok()) return s;
+    if (!ParseLogPrefill(v[0], &c->log_prefill)) {
+      return Bad(name, "must be auto, zeros or fallocate");
+    }
   } else if (name == "recovery") {
     if (auto s = one(); !s.ok()) return s;
     if (!ParseRecoveryMode(v[0], &c->recovery)) {

@@ -36,6 +36,7 @@ struct ServerConfig {
   walnut::FsyncMode fsync = walnut::FsyncMode::kEverySec;
   walnut::RecoveryMode recovery = walnut::RecoveryMode::kStrict;
   uint64_t segment_size = 64ull << 20;
+  walnut::LogPrefill log_prefill = walnut::LogPrefill::kAuto;  // Options::log_prefill
   // Independent logs, split by key hash (Options::partitions); 0 = auto: what
   // the directory has, or one per core for a new one.
   uint32_t partitions = 0;
@@ -104,10 +105,12 @@ walnut::Status ValidateConfig(const ServerConfig& config);
 
 // Text forms, as CONFIG GET and the logs show them.
 const char* FsyncModeName(walnut::FsyncMode m);
+const char* LogPrefillName(walnut::LogPrefill m);
 const char* RecoveryModeName(walnut::RecoveryMode m);
 const char* DebugCommandModeName(DebugCommandMode m);
 const char* TlsAuthClientsName(TlsAuthClients m);
 bool ParseFsyncMode(const std::string& s, walnut::FsyncMode* out);
+bool ParseLogPrefill(const std::string& s, walnut::LogPrefill* out);
 bool ParseRecoveryMode(const std::string& s, walnut::RecoveryMode* out);
 bool ParseDebugCommandMode(const std::string& s, DebugCommandMode* out);
 bool ParseTlsAuthClients(const std::string& s, TlsAuthClients* out);

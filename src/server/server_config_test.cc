@@ -57,6 +57,13 @@ TEST(ServerConfig, DirectivesAndAliases) {
   EXPECT_DOUBLE_EQ(c.compact_garbage_ratio, 0.25);
   EXPECT_FALSE(ApplyDirective("compact-garbage-ratio", {"1.5"}, &c).ok());
   EXPECT_FALSE(ApplyDirective("compact-garbage-ratio", {"x"}, &c).ok());
+  EXPECT_EQ(c.log_prefill, walnut::LogPrefill::kAuto);
+  ASSERT_TRUE(ApplyDirective("log-prefill", {"zeros"}, &c).ok());
+  EXPECT_EQ(c.log_prefill, walnut::LogPrefill::kZeros);
+  ASSERT_TRUE(ApplyDirective("log-prefill", {"FALLOCATE"}, &c).ok());
+  EXPECT_EQ(c.log_prefill, walnut::LogPrefill::kFallocate);
+  EXPECT_FALSE(ApplyDirective("log-prefill", {"ones"}, &c).ok());
+  EXPECT_EQ(c.log_prefill, walnut::LogPrefill::kFallocate);  // a refused value changes nothing
   EXPECT_EQ(c.background_nice, 10);
   ASSERT_TRUE(ApplyDirective("background-nice", {"0"}, &c).ok());
   EXPECT_EQ(c.background_nice, 0);

@@ -15,7 +15,6 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -76,16 +75,6 @@ bool FileSystemHasUnwrittenExtents(const std::string& dir) {
   const bool has = UnwrittenBytes(p, 1 << 20) > 0;
   (void)Env::Default()->RemoveFile(p);
   return has;
-}
-
-std::vector<std::string> Segments(const std::string& dir) {
-  std::vector<std::string> out;
-  for (auto& e : fs::directory_iterator(dir)) {
-    std::string n = e.path().filename();
-    if (n.rfind("wal-", 0) == 0 && n.size() == 28) out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 Options Opts(FsyncMode mode, LogPrefill prefill) {
@@ -175,7 +164,7 @@ TEST(LogPrefill, TheBackgroundThreadReservesAheadOfTheWriter) {
     ASSERT_OK((*db)->Put("k" + std::to_string(n++), value));
   }
   ASSERT_TRUE(WaitFor([&] { return (*db)->Stats().reserved_ahead >= 1; }));
-  const std::string seg = Segments(dir.path()).back();
+  const std::string seg = testing::SegmentFiles(dir.path()).back();
   EXPECT_EQ(testing::FileSize(seg), 40u + 2 * 64 * 1024);
   // Writing on, in pauses that give the thread time, every step is made
   // ahead and none by a writer.
@@ -204,10 +193,8 @@ TEST(LogPrefill, TheBackgroundThreadReservesAheadOfTheWriter) {
 // Every write must be in both: a zero written over a record would show as a
 // missing key or as damage, which the default recovery refuses.
 TEST(LogPrefill, ConcurrentWritersLoseNothingToTheZeros) {
-  const uint64_t seed = std::random_device{}();
+  const uint64_t seed = testing::TestSeed();  // printed; WALNUT_TEST_SEED repeats a run
   SCOPED_TRACE("seed " + std::to_string(seed));
-  std::printf("LogPrefill.ConcurrentWritersLoseNothingToTheZeros seed %llu\n",
-              (unsigned long long)seed);
   ScratchDir dir("prefill");
   // The zeros are written 3 ms after the step begins: a writer that wrote
   // past the old reservation meanwhile (it must wait instead) would have its

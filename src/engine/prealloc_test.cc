@@ -33,16 +33,6 @@ Options Opts() {
   return o;
 }
 
-std::vector<std::string> Segments(const std::string& dir) {
-  std::vector<std::string> out;
-  for (auto& e : fs::directory_iterator(dir)) {
-    std::string n = e.path().filename();
-    if (n.rfind("wal-", 0) == 0 && n.size() == 28) out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string Key(int i) { return "k" + std::to_string(i); }
 std::string Value(int i) { return "value-" + std::to_string(i) + std::string(size_t(i % 50), '#'); }
 
@@ -64,7 +54,7 @@ int WriteAndSnapshot(const std::string& dir, const std::string& snapshot, int n,
   EXPECT_OK((*db)->FlushLog(true));
   DbStats st = (*db)->Stats();
   uint64_t sealed = 0;
-  auto segs = Segments(dir);
+  auto segs = testing::SegmentFiles(dir);
   for (size_t i = 0; i + 1 < segs.size(); i++) sealed += FileSize(segs[i]);
   *logical_end = st.log_bytes - sealed;  // of the newest segment
   fs::copy(dir, snapshot, fs::copy_options::recursive);
@@ -77,15 +67,15 @@ TEST(Prealloc, ActiveSegmentIsReservedAndSealedOnesAreTrimmed) {
   ScratchDir dir;
   auto db = DB::Open(dir.path(), Opts());
   ASSERT_TRUE(db.ok());
-  auto segs = Segments(dir.path());
+  auto segs = testing::SegmentFiles(dir.path());
   ASSERT_EQ(segs.size(), 1u);
   EXPECT_EQ(FileSize(segs[0]), kSegment);  // reserved up front
   int n = 0;
-  while (Segments(dir.path()).size() < 3) {
+  while (testing::SegmentFiles(dir.path()).size() < 3) {
     ASSERT_OK((*db)->Put(Key(n), Value(n)));
     n++;
   }
-  segs = Segments(dir.path());
+  segs = testing::SegmentFiles(dir.path());
   // A sealed segment holds exactly its records: trimmed, and never larger
   // than the segment size (records that did not fit went to the next one).
   EXPECT_LE(FileSize(segs[0]), kSegment);
@@ -113,7 +103,7 @@ TEST(Prealloc, ReservationGrowsInStepsUpToTheSegmentSize) {
   o.preallocate_bytes = 64 * 1024;
   auto db = DB::Open(dir.path(), o);
   ASSERT_TRUE(db.ok());
-  std::string seg = Segments(dir.path()).back();
+  std::string seg = testing::SegmentFiles(dir.path()).back();
   EXPECT_EQ(FileSize(seg), 40u + 64 * 1024);  // the header and one step, not the segment
   int n = 0;
   while ((*db)->Stats().log_bytes < 200 * 1024) {
@@ -134,7 +124,7 @@ TEST(Prealloc, ZeroTailOfTheNewestSegmentIsACleanEnd) {
   fs::remove(crashed.path());
   uint64_t end;
   int n = WriteAndSnapshot(dir.path(), crashed.path(), 30, &end);
-  std::string seg = Segments(crashed.path()).back();
+  std::string seg = testing::SegmentFiles(crashed.path()).back();
   ASSERT_EQ(FileSize(seg), kSegment);
   ASSERT_LT(end, kSegment);
 
@@ -172,11 +162,12 @@ TEST(Prealloc, ZeroTailOfASealedSegmentIsACleanEndAndIsTrimmed) {
   {
     auto db = DB::Open(dir.path(), Opts());
     ASSERT_TRUE(db.ok());
-    for (int i = 0; Segments(dir.path()).size() < 2; i++) ASSERT_OK((*db)->Put(Key(i), Value(i)));
+    for (int i = 0; testing::SegmentFiles(dir.path()).size() < 2; i++)
+      ASSERT_OK((*db)->Put(Key(i), Value(i)));
     ASSERT_OK((*db)->Put("last", "1"));
     ASSERT_OK((*db)->Close());
   }
-  auto segs = Segments(dir.path());
+  auto segs = testing::SegmentFiles(dir.path());
   const uint64_t logical = FileSize(segs[0]);
   fs::resize_file(segs[0], kSegment);  // as if the trim never reached the disk
   auto check = CheckDirectory(dir.path(), false);
@@ -198,13 +189,13 @@ TEST(Prealloc, ZerosOverRecordsOfASealedSegmentAreDetected) {
   {
     auto db = DB::Open(dir.path(), Opts());
     ASSERT_TRUE(db.ok());
-    for (int i = 0; Segments(dir.path()).size() < 2; i++) {
+    for (int i = 0; testing::SegmentFiles(dir.path()).size() < 2; i++) {
       ASSERT_OK((*db)->Put(Key(i), Value(i)));
-      if (Segments(dir.path()).size() == 1) ends.push_back((*db)->Stats().log_bytes);
+      if (testing::SegmentFiles(dir.path()).size() == 1) ends.push_back((*db)->Stats().log_bytes);
     }
     ASSERT_OK((*db)->Close());
   }
-  auto segs = Segments(dir.path());
+  auto segs = testing::SegmentFiles(dir.path());
   ASSERT_GT(ends.size(), 3u);
   std::string data = ReadAll(segs[0]);
   ASSERT_EQ(data.size(), ends.back());
@@ -228,7 +219,7 @@ TEST(Prealloc, NonZeroBytesAfterTheZerosAreATornTail) {
   fs::remove(crashed.path());
   uint64_t end;
   int n = WriteAndSnapshot(dir.path(), crashed.path(), 30, &end);
-  std::string seg = Segments(crashed.path()).back();
+  std::string seg = testing::SegmentFiles(crashed.path()).back();
   std::string data = ReadAll(seg);
   data[kSegment - 5] = 'x';  // far past the last record, in the reserved space
   WriteAll(seg, data);
@@ -255,7 +246,7 @@ TEST(Prealloc, ZeroLengthHeaderWithOtherBytesSetIsDamage) {
   fs::remove(crashed.path());
   uint64_t end;
   int n = WriteAndSnapshot(dir.path(), crashed.path(), 30, &end);
-  std::string seg = Segments(crashed.path()).back();
+  std::string seg = testing::SegmentFiles(crashed.path()).back();
   std::string data = ReadAll(seg);
   for (int i = 0; i < 8; i++) data[end + i] = char(0xA5);  // checksum only; length 0
   WriteAll(seg, data);
@@ -273,12 +264,12 @@ TEST(Prealloc, ZeroLengthHeaderWithOtherBytesSetIsDamage) {
   {
     auto db2 = DB::Open(sealed.path(), Opts());
     ASSERT_TRUE(db2.ok());
-    for (int i = 0; Segments(sealed.path()).size() < 2; i++) {
+    for (int i = 0; testing::SegmentFiles(sealed.path()).size() < 2; i++) {
       ASSERT_OK((*db2)->Put(Key(i), Value(i)));
     }
     ASSERT_OK((*db2)->Close());
   }
-  std::string first = Segments(sealed.path())[0];
+  std::string first = testing::SegmentFiles(sealed.path())[0];
   std::string bytes = ReadAll(first);
   const uint64_t logical = bytes.size();
   bytes.resize(kSegment, '\0');

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -93,17 +94,21 @@ inline bool SomeThreadReachesNice(int nice) {
   return false;
 }
 
-// The newest segment file in dir.
-inline std::string NewestSegment(const std::string& dir) {
-  std::string best;
+// The segment files in dir (wal-<id>.log), oldest first.
+inline std::vector<std::string> SegmentFiles(const std::string& dir) {
+  std::vector<std::string> out;
   for (auto& e : std::filesystem::directory_iterator(dir)) {
     std::string n = e.path().filename();
-    if (n.rfind("wal-", 0) == 0 && n.size() == 28 &&
-        n > std::filesystem::path(best).filename().string()) {
-      best = e.path();
-    }
+    if (n.rfind("wal-", 0) == 0 && n.size() == 28) out.push_back(e.path());
   }
-  return best;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The newest segment file in dir ("" if none).
+inline std::string NewestSegment(const std::string& dir) {
+  std::vector<std::string> all = SegmentFiles(dir);
+  return all.empty() ? std::string() : all.back();
 }
 
 // Seed for randomised tests: WALNUT_TEST_SEED or a fresh one, printed.

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -136,6 +137,13 @@ int main(int argc, char** argv) {
       "| log | keys | open s (serving) | keys/s | all values in memory s | data read | read-once "
       "floor s | open/floor | RSS bytes/key |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  // WALNUT_BENCH_OPEN_ONLY=R: time R opens of the directory as it is (made
+  // by an earlier run with WALNUT_BENCH_KEEP=1), for A/B runs of start-up
+  // alone without loading the keys again.
+  if (const char* r = std::getenv("WALNUT_BENCH_OPEN_ONLY")) {
+    for (int i = 0, reps = std::atoi(r); i < reps; i++) TimeOpen(dir, "as found", n);
+    return 0;
+  }
   for (uint32_t parts : counts) {
     std::filesystem::remove_all(dir);
     {
@@ -159,6 +167,7 @@ int main(int argc, char** argv) {
     }
     std::string label = std::to_string(parts) + (parts == 1 ? " partition" : " partitions");
     TimeOpen(dir, (label + ": segments").c_str(), n);
+    if (std::getenv("WALNUT_BENCH_KEEP")) return 0;  // the segments, as loaded
     {
       walnut::Options o;
       o.auto_compact = false;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "common/hash.h"
 #include "common/thread_priority.h"
@@ -65,6 +66,9 @@ Result<std::unique_ptr<DB>> DB::Open(const std::string& dir, Options options) {
   }
   if (!single) return PartitionedDB::Open(dir, options);
   auto db = std::make_unique<DBImpl>(dir, std::move(options));
+  // One log, so a second core is free to build the index while this thread
+  // reads the log (replay_inserter.h).
+  db->SetReplayThread(std::thread::hardware_concurrency() > 1);
   s = db->OpenImpl();
   if (!s.ok()) return s;
   return std::unique_ptr<DB>(std::move(db));
@@ -127,6 +131,7 @@ Status DBImpl::RecoverPhase(const std::unordered_set<uint64_t>* skip, RecoveryOu
   // Values left on disk name their files (db_impl_values.cc).
   params.value_budget = opts_.max_memory_bytes;
   params.base_file = kBaseFileTag | next_base_number_++;
+  params.replay_thread = replay_thread_;
   ks_.set_loc_slots(opts_.max_memory_bytes > 0);
   value_files_.clear();
   base_file_ = 0;

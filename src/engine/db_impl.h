@@ -99,6 +99,9 @@ class DBImpl final : public DB {
   // Run by compaction after its image is durable and before it is installed
   // (compaction.cc explains why PartitionedDB syncs every partition there).
   void SetBeforeInstall(std::function<Status()> fn) { before_install_ = std::move(fn); }
+  // Start-up applies the replayed ops on a second thread (RecoveryParams::
+  // replay_thread): for a partition that does not need every core for itself.
+  void SetReplayThread(bool on) { replay_thread_ = on; }
   // The caller already holds DIR/LOCK (re-partitioning a single-log directory).
   void SkipDirLock() { lock_dir_ = false; }
 
@@ -345,6 +348,7 @@ class DBImpl final : public DB {
   bool dropped_data_ = false;    // recovery accepted damage: rewrite at start
   uint64_t expired_at_open_ = 0;
   std::function<Status()> before_install_;
+  bool replay_thread_ = false;
   bool lock_dir_ = true;
   bool prepared_ = false;  // PrepareDir ran (a second RecoverPhase is a re-run)
 

@@ -68,9 +68,19 @@ class Keyspace {
   // its slot; InsertLoaded(op.db, e) then inserts it. Inserting the made
   // entries in the order of their ops is the caller's duty.
   Entry* MakeReplayPut(const DecodedOp& op) {
-    Entry* e = Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms, loc_slots_);
+    Entry* e = MakeEntry(HashKey(op.key), op);
     dbs_[op.db].index.Prefetch(e->hash);
     return e;
+  }
+  // The entry alone, without the fetch (hash: the key's). Reads nothing
+  // that changes while ops are applied, so another thread may make entries
+  // meanwhile (ReplayInserter with its own thread).
+  Entry* MakeEntry(uint64_t hash, const DecodedOp& op) const {
+    return MakeEntry(hash, op.key, op.value, op.expire_at_ms);
+  }
+  Entry* MakeEntry(uint64_t hash, std::string_view key, std::string_view value,
+                   int64_t expire_at_ms) const {
+    return Entry::Make(hash, key, value, expire_at_ms, loc_slots_);
   }
   [[gnu::always_inline]] void Prefetch(uint32_t db, uint64_t hash) const {
     dbs_[db].index.Prefetch(hash);  // always inlined: see HashIndex::Prefetch

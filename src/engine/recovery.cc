@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 
+#include "engine/replay_inserter.h"
 #include "engine/snapshot.h"
 #include "engine/wal_format.h"
 #include "engine/wal_reader.h"
@@ -63,94 +64,6 @@ Status MoveAway(Env* env, const std::string& dir, const SegmentFile& seg) {
   return s;
 }
 
-// Applies replayed ops in order, but inserts each put kAhead puts after
-// making its entry: making it starts fetching its index slot into the cache
-// (Keyspace::MakeReplayPut), which would otherwise be a cache miss per key,
-// the largest single cost of start-up. Any other op first inserts the
-// pending puts, so ops still take effect in log order; Flush (and the
-// destructor) insert the rest. Nothing else may touch the keyspace while
-// puts are pending: Recover flushes at the end of each file it reads.
-class ReplayInserter {
- public:
-  explicit ReplayInserter(Keyspace* ks) : ks_(ks) {}
-  ~ReplayInserter() { Flush(); }
-  ReplayInserter(const ReplayInserter&) = delete;
-  ReplayInserter& operator=(const ReplayInserter&) = delete;
-
-  void Apply(const DecodedOp& op) {
-    if (op.code != wal::kPut && op.code != wal::kPutExpire) {
-      Flush();
-      ks_->Apply(op, /*now_ms=*/0);
-      return;
-    }
-    Entry* e = ks_->MakeReplayPut(op);
-    if (pending_ == kAhead) {
-      const Pending& oldest = ring_[head_];
-      ks_->InsertLoaded(oldest.db, oldest.e);
-      head_ = (head_ + 1) % kAhead;
-      pending_--;
-    }
-    ring_[(head_ + pending_) % kAhead] = Pending{op.db, e};
-    pending_++;
-  }
-  void Flush() {
-    for (; pending_ > 0; pending_--, head_ = (head_ + 1) % kAhead) {
-      ks_->InsertLoaded(ring_[head_].db, ring_[head_].e);
-    }
-  }
-
- private:
-  // ~16 loads in flight hide most of a miss behind making the next entries.
-  static constexpr size_t kAhead = 16;
-  struct Pending {
-    uint32_t db;
-    Entry* e;
-  };
-  Keyspace* ks_;
-  Pending ring_[kAhead];
-  size_t head_ = 0;
-  size_t pending_ = 0;
-};
-
-// Sizes the index once instead of letting it double ~20 times: each
-// doubling reads every entry again (for its hash), at random. Once 1/16 of
-// a stretch of files (a base image, or the log segments) has been applied,
-// each database is reserved for the keys it holds plus what the rest will
-// add at the rate seen so far. A base image holds each key once, so the
-// guess is close. A log may overwrite and delete, making the guess high (by
-// about 2x at most while automatic compaction keeps the log at most about
-// half garbage): Recover shrinks any table left larger than its keys need
-// at the end, so only the peak during start-up can be higher.
-class Presizer {
- public:
-  // total: bytes of the stretch; bytes_now: RecoveryReport::bytes before it.
-  Presizer(Keyspace* ks, uint64_t total, uint64_t bytes_now)
-      : ks_(ks), start_(bytes_now), total_(total), keys_at_start_(ks->num_dbs()) {
-    for (uint32_t db = 0; db < ks->num_dbs(); db++) keys_at_start_[db] = ks->keys(db);
-    // Small stretches grow fast enough as they are.
-    done_ = total < (4u << 20);
-  }
-  void Progress(uint64_t bytes_now) {
-    if (done_ || bytes_now - start_ < total_ / 16) return;
-    done_ = true;
-    const uint64_t read = bytes_now - start_;
-    if (read == 0 || read >= total_) return;
-    const double rest = double(total_ - read) / double(read);
-    for (uint32_t db = 0; db < ks_->num_dbs(); db++) {
-      const uint64_t now = ks_->keys(db);
-      if (now <= keys_at_start_[db]) continue;
-      ks_->Reserve(db, now + uint64_t(double(now - keys_at_start_[db]) * rest));
-    }
-  }
-
- private:
-  Keyspace* ks_;
-  uint64_t start_;
-  uint64_t total_;
-  std::vector<uint64_t> keys_at_start_;
-  bool done_;
-};
-
 // Applies the ops of a record that starts at file offset `at` of `file` (a
 // DiskLoc::file; none if it does not fit one); under a value budget, puts
 // keep their values' locations (RecoveryParams::value_budget).
@@ -195,8 +108,8 @@ Status LoadBase(const RecoveryParams& p, const std::string& path, uint64_t cover
   bool complete = false;
   // Declared after nothing the caller reads: its destructor inserts the
   // pending puts before LoadBase returns (the caller may Clear on a problem).
-  ReplayInserter ins(ks);
   Presizer sizer(ks, r.file_size(), out->report.bytes);
+  ReplayInserter ins(ks, &sizer, p.replay_thread && p.value_budget == 0);
   std::vector<DecodedOp> ops;
   for (;;) {
     wal::Record rec;
@@ -241,7 +154,7 @@ Status LoadBase(const RecoveryParams& p, const std::string& path, uint64_t cover
     out->ops += ops.size();
     out->report.records++;
     out->report.bytes += rec.size;
-    sizer.Progress(out->report.bytes);
+    ins.Progress(out->report.bytes);
   }
   if (!complete) *problem = path + ": base image is incomplete (no end marker)";
   return Status::OK();
@@ -395,14 +308,15 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
     }
   }
 
-  // Puts pending in `ins` are inserted before anything else reads ks: at the
-  // end of this loop, by any other op, or by its destructor on a return.
-  ReplayInserter ins(ks);
   // The newest segment may be mostly preallocated zeros: leave it out of the
   // estimate (at worst the table doubles once more).
   uint64_t sized_bytes = 0;
   for (size_t i = 0; i + 1 < segs.size(); i++) sized_bytes += segs[i].size;
   Presizer sizer(ks, sized_bytes, out->report.bytes);
+  // Ops given to `ins` are applied before anything else reads ks: at the
+  // end of this loop, or by its destructor on a return (declared after the
+  // sizer it reports to, so destroyed first).
+  ReplayInserter ins(ks, &sizer, p.replay_thread && p.value_budget == 0);
   std::vector<DecodedOp> ops;
   for (size_t i = 0; i < segs.size() && !stop; i++) {
     SegmentFile seg = segs[i];
@@ -539,7 +453,7 @@ Status Recover(const RecoveryParams& p, Keyspace* ks, RecoveryOutcome* out) {
           out->ops += ops.size();
           out->report.records++;
           out->report.bytes += rec.size;
-          sizer.Progress(out->report.bytes);
+          ins.Progress(out->report.bytes);
           expected = rec.seq + 1;
           resync = false;
           if (out->report.records % 65536 == 0 &&

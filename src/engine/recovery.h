@@ -77,6 +77,10 @@ struct RecoveryParams {
   // while fewer than value_budget value bytes are; the others are left on
   // disk. 0: every value in memory (except those a snapshot leaves on disk).
   uint64_t value_budget = 0;
+  // Apply the replayed ops on a second thread while this one reads and
+  // decodes the log (replay_inserter.h); ignored under a value budget.
+  // For a partition that has a core of its own to spare.
+  bool replay_thread = false;
   // DiskLoc::file of the base image's values, with or without a budget.
   uint32_t base_file = kBaseFileTag;
 };

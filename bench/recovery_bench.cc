@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
       "floor s | open/floor | RSS bytes/key |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   // WALNUT_BENCH_OPEN_ONLY=R: time R opens of the directory as it is (made
-  // by an earlier run with WALNUT_BENCH_KEEP=1), for A/B runs of start-up
+  // by an earlier run with WALNUT_BENCH_KEEP=segments or =base: it stops
+  // after the first open of that layout), for A/B runs of start-up
   // alone without loading the keys again.
   if (const char* r = std::getenv("WALNUT_BENCH_OPEN_ONLY")) {
     for (int i = 0, reps = std::atoi(r); i < reps; i++) TimeOpen(dir, "as found", n);
@@ -167,7 +168,8 @@ int main(int argc, char** argv) {
     }
     std::string label = std::to_string(parts) + (parts == 1 ? " partition" : " partitions");
     TimeOpen(dir, (label + ": segments").c_str(), n);
-    if (std::getenv("WALNUT_BENCH_KEEP")) return 0;  // the segments, as loaded
+    const char* keep = std::getenv("WALNUT_BENCH_KEEP");
+    if (keep && std::string(keep) == "segments") return 0;
     {
       walnut::Options o;
       o.auto_compact = false;
@@ -182,6 +184,7 @@ int main(int argc, char** argv) {
       if (e.path().filename().string().rfind("hint-", 0) == 0) std::filesystem::remove(e.path());
     }
     TimeOpen(dir, (label + ": after compaction, no snapshot (base image)").c_str(), n);
+    if (keep && std::string(keep) == "base") return 0;
   }
   std::filesystem::remove_all(dir);
   return 0;

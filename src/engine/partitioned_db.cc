@@ -125,8 +125,8 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
     parts_.back()->SetBeforeInstall([this] { return SyncAllBesideWriters(); });
   }
   // Fewer partitions than cores (one, under fsync always): each partition's
-  // start-up splits its work over two threads, reading and making entries
-  // on one and building the index on the other.
+  // start-up splits its work over two threads, reading the log on one and
+  // building the index on the other (replay_inserter.h).
   const bool spare_cores = n < std::thread::hardware_concurrency();
   for (auto& part : parts_) part->SetReplayThread(spare_cores);
   runner_ = std::make_unique<ParallelRunner>(n);

@@ -52,6 +52,7 @@ struct DbStats {
   uint64_t reserved_ahead = 0;             // reservation steps the background thread made
   uint64_t reserved_inline = 0;            // reservation steps a writer made itself
   uint64_t live_bytes = 0;                 // key+value bytes in the index
+  uint64_t index_resizing = 0;             // hash tables being resized (incrementally) now
   uint64_t syncs = 0;                      // fdatasync calls made
   uint64_t writes = 0;                     // write batches committed
   uint64_t bytes_written = 0;              // log bytes written since open

@@ -341,6 +341,8 @@ class DBImpl final : public DB {
   uint64_t reserved_inline_ = 0;  // reservation steps a writer had to make itself
   uint64_t rollover_usec_ = 0;
   uint64_t rollover_usec_max_ = 0;
+  // ks_.slots_moved() at the background thread's last look (SyncThreadMain).
+  uint64_t resize_moved_seen_ = 0;
   int64_t last_sync_ms_ = 0;
   RecoveryReport recovery_;
   int64_t opened_ms_ = 0;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -59,6 +60,26 @@ TEST_F(DbTest, BinaryKeysAndValuesRoundTripAcrossRestart) {
   EXPECT_EQ(*db->Get(""), "empty key");
   EXPECT_EQ(*db->Get("empty value"), "");
   EXPECT_TRUE(db->Get("missing").status().IsNotFound());
+}
+
+// A large index grows incrementally (hash_index.h): keys stay readable while
+// the resize is under way, and a database that no one writes to finishes it
+// from its background thread (else lookups would search two tables for good).
+TEST_F(DbTest, AnIdleDatabaseFinishesItsIndexResize) {
+  Open();
+  int n = 0;
+  while (db->Stats().index_resizing == 0) {
+    ASSERT_LT(n, 200000) << "no incremental resize started";
+    for (int i = 0; i < 1000; i++, n++) ASSERT_OK(db->Put("key" + std::to_string(n), "v"));
+  }
+  for (int i = 0; i < n; i++) ASSERT_EQ(Get(0, "key" + std::to_string(i)), "v") << i;
+  // Wait on the condition, not a fixed time: the thread wakes once a second.
+  for (int waited_ms = 0; db->Stats().index_resizing != 0; waited_ms += 10) {
+    ASSERT_LT(waited_ms, 60000) << "the resize did not finish without writes";
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (int i = 0; i < n; i++) ASSERT_EQ(Get(0, "key" + std::to_string(i)), "v") << i;
+  EXPECT_EQ(db->Stats().keys_per_db[0], uint64_t(n));
 }
 
 TEST_F(DbTest, DeleteStaysDeletedAfterRestart) {

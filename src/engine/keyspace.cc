@@ -97,7 +97,7 @@ uint64_t Keyspace::Evict(uint64_t budget, size_t max_slots) {
   uint64_t evicted = 0;
   for (size_t looked = 0; cached_bytes_ > budget && looked < max_slots; looked++) {
     HashIndex& index = dbs_[clock_db_].index;
-    if (clock_pos_ >= index.capacity()) {
+    if (clock_pos_ >= index.positions()) {
       clock_pos_ = 0;
       clock_db_ = (clock_db_ + 1) % uint32_t(dbs_.size());
       continue;
@@ -196,7 +196,7 @@ uint64_t Keyspace::DropExpired(int64_t now_ms) {
   for (uint32_t db = 0; db < dbs_.size(); db++) {
     if (dbs_[db].expires == 0) continue;
     size_t pos = 0;
-    size_t cap = dbs_[db].index.capacity();
+    size_t cap = dbs_[db].index.positions();
     dbs_[db].index.SweepSlots(
         &pos, cap, [&](const Entry* e) { return e->ExpiredAt(now_ms); },
         [&](Entry* e) {
@@ -217,7 +217,7 @@ uint64_t Keyspace::Sweep(int64_t now_ms, size_t slots) {
       sweep_pos_ = 0;
       continue;
     }
-    size_t cap = dbs_[db].index.capacity();
+    size_t cap = dbs_[db].index.positions();
     size_t step = std::min(slots, cap);
     dbs_[db].index.SweepSlots(
         &sweep_pos_, step, [&](const Entry* e) { return e->ExpiredAt(now_ms); },

@@ -45,6 +45,28 @@ class Keyspace {
   // Sweeps up to `slots` slots (rotating across dbs) for expired keys.
   uint64_t Sweep(int64_t now_ms, size_t slots);
 
+  // Moves up to `slots` slots of each db's resize under way, if any
+  // (HashIndex::ResizeStep); returns whether one is still under way.
+  bool ResizeStep(size_t slots) {
+    bool resizing = false;
+    for (auto& d : dbs_) {
+      d.index.ResizeStep(slots);
+      resizing |= d.index.resizing();
+    }
+    return resizing;
+  }
+  bool resizing() const {
+    for (const auto& d : dbs_) {
+      if (d.index.resizing()) return true;
+    }
+    return false;
+  }
+  uint64_t slots_moved() const {
+    uint64_t n = 0;
+    for (const auto& d : dbs_) n += d.index.slots_moved();
+    return n;
+  }
+
   uint64_t keys(uint32_t db) const { return dbs_[db].index.size(); }
   uint64_t expires(uint32_t db) const { return dbs_[db].expires; }
   // Mean remaining time to live of the keys with an expiry (INFO's avg_ttl),

@@ -676,6 +676,7 @@ DbStats PartitionedDB::Stats() {
     all.reserved_ahead += st.reserved_ahead;
     all.reserved_inline += st.reserved_inline;
     all.live_bytes += st.live_bytes;
+    all.index_resizing += st.index_resizing;
     all.syncs += st.syncs;
     all.writes += st.writes;
     all.bytes_written += st.bytes_written;

@@ -285,6 +285,9 @@ void InfoWalnut(Server& s, InfoBuilder& b, const walnut::DbStats& st) {
   b.Field("walnut_compact_rate_bytes_per_sec", s.config().compact_rate_bytes_per_sec);
   b.Field("walnut_background_nice", uint64_t(s.config().background_nice));
   b.Field("walnut_log_bytes", st.log_bytes);
+  // Hash tables whose resize is still under way (hash_index.h): each write
+  // moves a few of their slots, the background thread more once a second.
+  b.Field("walnut_index_resizing", st.index_resizing);
   b.Field("walnut_segments", st.segments);
   // Segment rollovers: writers wait while one runs (db_impl_segments.cc).
   b.Field("walnut_rollovers", st.rollovers);

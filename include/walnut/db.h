@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,6 +138,12 @@ class DB {
                       const std::function<void(std::string_view value, int64_t expire_at_ms)>& fn,
                       bool touch = true) = 0;
   virtual bool Exists(uint32_t db, std::string_view key) = 0;
+  // A hint from a caller about to look keys up one after another (a
+  // pipeline of requests): starts fetching the index memory those lookups
+  // will read, so that they wait for memory together rather than once per
+  // key. Changes nothing; keys beyond kMaxPrefetch are ignored.
+  static constexpr size_t kMaxPrefetch = 16;
+  virtual void Prefetch(uint32_t db, std::span<const std::string_view> keys) = 0;
   // Seconds since the key was last read or written (OBJECT IDLETIME), without
   // counting as an access. Keys untouched since start-up count from the open.
   virtual Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) = 0;

@@ -839,6 +839,27 @@ bool DBImpl::Exists(uint32_t db, std::string_view key) {
   return ks_.Find(db, key, NowMs()) != nullptr;
 }
 
+void DBImpl::Prefetch(uint32_t db, std::span<const std::string_view> keys) {
+  uint64_t hashes[kMaxPrefetch];
+  const size_t n = std::min(keys.size(), kMaxPrefetch);
+  for (size_t i = 0; i < n; i++) hashes[i] = HashKey(keys[i]);
+  PrefetchHashes(db, std::span<const uint64_t>(hashes, n));
+}
+
+void DBImpl::PrefetchHashes(uint32_t db, std::span<const uint64_t> hashes) {
+  // Under the lock: the second step reads slots, and a writer on another
+  // thread may free the table they are in (a resize).
+  Lock lk = LockForeground();
+  if (closed_ || db >= ks_.num_dbs()) return;
+  const HashIndex& index = ks_.db(db);
+  // Two rounds, as recovery does it: every home slot first, then each
+  // matching entry. The first slot is the only one the second round waits
+  // for; the others arrive meanwhile, and the entries arrive while the
+  // caller works through its first requests.
+  for (uint64_t h : hashes) index.Prefetch(h);
+  for (uint64_t h : hashes) index.PrefetchEntry(h);
+}
+
 uint64_t DBImpl::KeyCount(uint32_t db) {
   Lock lk = LockForeground();
   if (closed_ || db >= ks_.num_dbs()) return 0;

@@ -116,6 +116,10 @@ class DBImpl final : public DB {
   Status Read(uint32_t db, std::string_view key,
               const std::function<void(std::string_view, int64_t)>& fn, bool touch) override;
   bool Exists(uint32_t db, std::string_view key) override;
+  void Prefetch(uint32_t db, std::span<const std::string_view> keys) override;
+  // Prefetch with the keys' hashes already computed (PartitionedDB routes
+  // by the same hash); at most kMaxPrefetch of them.
+  void PrefetchHashes(uint32_t db, std::span<const uint64_t> hashes);
   Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) override;
   uint64_t KeyCount(uint32_t db) override;
   uint64_t Scan(

@@ -44,9 +44,13 @@ PartitionedDB::~PartitionedDB() {
 }
 
 uint32_t PartitionedDB::PartitionOf(std::string_view key) const {
+  return PartitionOfHash(HashKey(key));
+}
+
+uint32_t PartitionedDB::PartitionOfHash(uint64_t hash) const {
   // The high half of the hash, so the choice is independent of the index
   // buckets (which use the low bits); multiply-shift maps it onto [0, n).
-  return uint32_t(((HashKey(key) >> 32) * uint64_t(parts_.size())) >> 32);
+  return uint32_t(((hash >> 32) * uint64_t(parts_.size())) >> 32);
 }
 
 // ------------------------------------------------------------------- opening
@@ -512,6 +516,32 @@ Status PartitionedDB::Read(uint32_t db, std::string_view key,
                            const std::function<void(std::string_view, int64_t)>& fn, bool touch) {
   if (closed_) return Status::Closed();
   return parts_[PartitionOf(key)]->Read(db, key, fn, touch);
+}
+
+void PartitionedDB::Prefetch(uint32_t db, std::span<const std::string_view> keys) {
+  if (closed_) return;
+  const size_t n = std::min(keys.size(), kMaxPrefetch);
+  // Each key's hash, ordered by partition (insertion sort: n <= 16), so
+  // that each partition is locked once for its share.
+  uint32_t part[kMaxPrefetch];
+  uint64_t hash[kMaxPrefetch];
+  for (size_t i = 0; i < n; i++) {
+    uint64_t h = HashKey(keys[i]);
+    uint32_t p = PartitionOfHash(h);
+    size_t j = i;
+    for (; j > 0 && part[j - 1] > p; j--) {
+      part[j] = part[j - 1];
+      hash[j] = hash[j - 1];
+    }
+    part[j] = p;
+    hash[j] = h;
+  }
+  for (size_t i = 0; i < n;) {
+    size_t end = i + 1;
+    while (end < n && part[end] == part[i]) end++;
+    parts_[part[i]]->PrefetchHashes(db, std::span<const uint64_t>(hash + i, end - i));
+    i = end;
+  }
 }
 
 bool PartitionedDB::Exists(uint32_t db, std::string_view key) {

@@ -67,6 +67,7 @@ class PartitionedDB final : public DB {
   Status Read(uint32_t db, std::string_view key,
               const std::function<void(std::string_view, int64_t)>& fn, bool touch) override;
   bool Exists(uint32_t db, std::string_view key) override;
+  void Prefetch(uint32_t db, std::span<const std::string_view> keys) override;
   Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) override;
   uint64_t KeyCount(uint32_t db) override;
   uint64_t Scan(
@@ -82,6 +83,7 @@ class PartitionedDB final : public DB {
 
   uint32_t partition_count() const { return uint32_t(parts_.size()); }
   uint32_t PartitionOf(std::string_view key) const;
+  uint32_t PartitionOfHash(uint64_t hash) const;  // hash: HashKey(key)
   // For tests: one partition, and its directory.
   DBImpl* partition(uint32_t i) { return parts_[i].get(); }
 

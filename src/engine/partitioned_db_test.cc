@@ -106,6 +106,34 @@ TEST_F(PartitionedTest, LayoutRoutingAndBalance) {
   EXPECT_TRUE(LogMentions("recovered 4 partitions in parallel"));
 }
 
+// Prefetch is a hint: whatever it is given (more keys than it takes, keys
+// of every partition, absent keys, a database out of range, a closed DB), it
+// changes nothing and does not fail.
+TEST_F(PartitionedTest, PrefetchChangesNothing) {
+  Open();
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; i++) names.push_back("key:" + std::to_string(i));
+  for (int i = 0; i < 40; i += 2) ASSERT_OK(db->Put(names[i], "v" + std::to_string(i)));
+  std::vector<std::string_view> keys(names.begin(), names.end());
+  ASSERT_GT(keys.size(), DB::kMaxPrefetch);
+  db->Prefetch(0, keys);
+  db->Prefetch(0, {});
+  db->Prefetch(1u << 30, keys);
+  EXPECT_EQ(db->KeyCount(0), 20u);
+  for (int i = 0; i < 40; i++) {
+    EXPECT_EQ(Get(0, names[i]), i % 2 ? "<none>" : "v" + std::to_string(i)) << names[i];
+  }
+  // Each partition alone takes the same path once routed.
+  for (uint32_t p = 0; p < pdb()->partition_count(); p++) {
+    pdb()->partition(p)->Prefetch(0, keys);
+    pdb()->partition(p)->Prefetch(1u << 30, keys);
+  }
+  EXPECT_EQ(db->KeyCount(0), 20u);
+  ASSERT_OK(db->Close());
+  db->Prefetch(0, keys);
+  for (uint32_t p = 0; p < 4; p++) pdb()->partition(p)->Prefetch(0, keys);
+}
+
 TEST_F(PartitionedTest, ScanVisitsEveryKeyAcrossPartitions) {
   Open();
   std::set<std::string> want;

@@ -22,6 +22,7 @@
 #include <mutex>
 
 #include "common/thread_priority.h"
+#include "protocol/request_peek.h"
 #include "server/errors.h"
 #include "spdlog/spdlog.h"
 
@@ -452,6 +453,7 @@ void Server::ReadFrom(Client& c) {
 void Server::ProcessInput(Client& c) {
   c.pending_input = false;
   int budget = kMaxCommandsPerIteration;
+  size_t peeked_to = 0;  // requests before this offset of c.in were prefetched
   while (!c.close_now && !c.close_after_reply && !c.blocked) {
     if (static_cast<int64_t>(c.pending_output()) > config_.client_output_soft_limit) {
       // Back-pressure: stop reading and executing until the client reads.
@@ -467,6 +469,7 @@ void Server::ProcessInput(Client& c) {
     lim.max_bulk_len = config_.proto_max_bulk_len;
     lim.unauthenticated = !c.authenticated;
     c.parser.set_limits(lim);
+    if (c.in_pos >= peeked_to && c.authenticated) peeked_to = PrefetchAhead(c);
     std::string_view in(c.in.data() + c.in_pos, c.in.size() - c.in_pos);
     auto r = c.parser.Parse(in);
     if (r == protocol::RequestParser::Result::kNeedMore) return;
@@ -497,6 +500,18 @@ void Server::ProcessInput(Client& c) {
       return;
     }
   }
+}
+
+size_t Server::PrefetchAhead(Client& c) {
+  std::string_view keys[walnut::DB::kMaxPrefetch];
+  const protocol::Peeked pk = protocol::PeekSecondArgs(
+      std::string_view(c.in.data() + c.in_pos, c.in.size() - c.in_pos), keys);
+  // A request alone gains nothing: its lookup waits for memory either way.
+  if (pk.requests >= 2 && pk.keys > 0) {
+    shared_.db->Prefetch(c.db, std::span<const std::string_view>(keys, pk.keys));
+  }
+  // Past an unpeekable request (+1), look again once it has been executed.
+  return c.in_pos + std::max<size_t>(pk.bytes, 1);
 }
 
 void Server::SendTo(Client& c) {

@@ -176,6 +176,10 @@ class Server {
   void Accept(int listener_index);
   void ReadFrom(Client& c);
   void ProcessInput(Client& c);
+  // Starts fetching the index memory of the keys of the pipelined requests
+  // at the head of c's input (protocol/request_peek.h, DB::Prefetch);
+  // returns the offset of c.in up to which requests were looked at.
+  size_t PrefetchAhead(Client& c);
   void SendTo(Client& c);
   void UpdateInterest(Client& c);
   void CloseClient(Client& c);

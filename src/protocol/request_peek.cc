@@ -1,0 +1,60 @@
+// PeekSecondArgs (see request_peek.h).
+#include "protocol/request_peek.h"
+
+#include <cstdint>
+
+namespace walnut::protocol {
+namespace {
+
+// Reads "<digits>\r\n" at in[*pos] (after the '*' or '$'): at most 10
+// digits, so no overflow and nothing the parser's limits would allow is
+// missed. False for anything else, which ends the peek.
+bool ReadLength(std::string_view in, size_t* pos, uint64_t* out) {
+  size_t p = *pos;
+  const size_t start = p;
+  uint64_t v = 0;
+  while (p < in.size() && p - start < 10) {
+    const unsigned d = static_cast<unsigned char>(in[p]) - '0';
+    if (d > 9) break;
+    v = v * 10 + d;
+    p++;
+  }
+  if (p == start || in.size() - p < 2 || in[p] != '\r' || in[p + 1] != '\n') return false;
+  *pos = p + 2;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+Peeked PeekSecondArgs(std::string_view in, std::span<std::string_view> keys) {
+  Peeked r;
+  size_t pos = 0;
+  while (r.requests < keys.size()) {
+    size_t p = pos;
+    uint64_t argc = 0;
+    if (p >= in.size() || in[p] != '*') break;
+    p++;
+    if (!ReadLength(in, &p, &argc) || argc == 0 || argc > kMaxPeekArgs) break;
+    std::string_view second;
+    uint64_t a = 0;
+    for (; a < argc; a++) {
+      uint64_t len = 0;
+      if (p >= in.size() || in[p] != '$') break;
+      p++;
+      // The bytes and their CRLF must all be here (no overflow: len < 10^10).
+      if (!ReadLength(in, &p, &len) || in.size() - p < len + 2) break;
+      if (in[p + len] != '\r' || in[p + len + 1] != '\n') break;
+      if (a == 1) second = in.substr(p, len);
+      p += len + 2;
+    }
+    if (a != argc) break;
+    if (argc >= 2) keys[r.keys++] = second;
+    r.requests++;
+    pos = p;
+  }
+  r.bytes = pos;
+  return r;
+}
+
+}  // namespace walnut::protocol

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <thread>
 
@@ -135,6 +136,31 @@ TEST_F(ServerAdminTest, InfoFields) {
   std::string multi = c.Cmd("INFO", "server", "KEYSPACE");
   EXPECT_NE(multi.find("# Keyspace"), std::string::npos);
   EXPECT_NE(multi.find("# Server"), std::string::npos);
+}
+
+// INFO commandstats times each command from one clock read to the next
+// (server/command_clock.h): a command's time includes its own work, EXEC's
+// includes its commands', and the idle time before a command is nobody's.
+TEST_F(ServerAdminTest, CommandTimesCoverTheirCommandsOnly) {
+  RedisConn c = server_->Client();
+  ASSERT_EQ(c.Cmd("CONFIG", "RESETSTAT"), "OK");
+  auto usec = [&](const std::string& cmd) {
+    std::string v = InfoField(c.Cmd("INFO", "commandstats"), "cmdstat_" + cmd);
+    size_t at = v.find("usec=");
+    EXPECT_NE(at, std::string::npos) << cmd << ": " << v;
+    return at == std::string::npos ? -1 : std::stoll(v.substr(at + 5));
+  };
+  ASSERT_EQ(c.Cmd("DEBUG", "SLEEP", "0.05"), "OK");
+  EXPECT_GE(usec("debug"), 50000);
+  // The client is silent for 200 ms: that wait is no command's time.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(c.Cmd("PING"), "PONG");
+  EXPECT_LT(usec("ping"), 50000);
+  ASSERT_EQ(c.Cmd("MULTI"), "OK");
+  ASSERT_EQ(c.Cmd("DEBUG", "SLEEP", "0.05"), "QUEUED");
+  ASSERT_EQ(c.Cmd("EXEC"), "[OK]");
+  EXPECT_GE(usec("exec"), 50000);
+  EXPECT_GE(usec("debug"), 100000);
 }
 
 TEST_F(ServerAdminTest, ConfigGetSetResetstat) {

@@ -14,7 +14,8 @@ namespace {
 class ServerTransactionsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--http-port", "0"});
+    // DEBUG SLEEP: ExecRunsAtOneTime.
+    server_ = new ServerProcess({"--http-port", "0", "--enable-debug-command", "yes"});
     ASSERT_TRUE(server_->Start());
   }
   static void TearDownTestSuite() {
@@ -183,6 +184,20 @@ TEST_F(ServerTransactionsTest, WatchedKeyExpiringFailsExec) {
   EXPECT_EQ(c.Cmd("MULTI"), "OK");
   EXPECT_EQ(c.Cmd("PING"), "QUEUED");
   EXPECT_EQ(c.Cmd("EXEC"), "[PONG]");
+}
+
+// The commands of one EXEC run at one time, as in Redis: a key that
+// expires while the transaction runs is still there for its later commands.
+TEST_F(ServerTransactionsTest, ExecRunsAtOneTime) {
+  RedisConn c = server_->Client();
+  EXPECT_EQ(c.Cmd("MULTI"), "OK");
+  EXPECT_EQ(c.Cmd("SET", "k", "v", "PX", "20"), "QUEUED");
+  EXPECT_EQ(c.Cmd("DEBUG", "SLEEP", "0.1"), "QUEUED");
+  EXPECT_EQ(c.Cmd("GET", "k"), "QUEUED");
+  EXPECT_EQ(c.Cmd("PTTL", "k"), "QUEUED");
+  EXPECT_EQ(c.Cmd("EXEC"), "[OK, OK, \"v\", (integer) 20]");
+  // Outside the transaction the 100 ms have passed.
+  EXPECT_EQ(c.Cmd("GET", "k"), "(nil)");
 }
 
 TEST_F(ServerTransactionsTest, SelectInsideTransaction) {

@@ -11,6 +11,7 @@
 #include "engine/wal_format.h"
 #include "engine/wal_record.h"
 #include "engine/write_batch_internal.h"
+#include "walnut/clock_pin.h"
 
 namespace walnut {
 namespace {
@@ -96,6 +97,8 @@ void DBImpl::Log(LogLevel level, std::string_view msg) const {
 }
 
 int64_t DBImpl::NowMs() const {
+  // A caller that has read the clock for this step already (walnut/clock_pin.h).
+  if (const int64_t pinned = ClockPin::pinned()) return pinned;
   if (opts_.clock_ms) return opts_.clock_ms();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -13,6 +13,7 @@
 #include "common/thread_priority.h"
 #include "engine/db_impl.h"
 #include "engine/test_util.h"
+#include "walnut/clock_pin.h"
 
 namespace walnut {
 namespace {
@@ -139,6 +140,34 @@ TEST_F(DbTest, LargeValuesAndManySegments) {
   EXPECT_GT(db->Stats().segments, 10u);
   Reopen();
   for (auto& [k, v] : model) EXPECT_EQ(*db->Get(k), v) << k;
+}
+
+// A ClockPin makes this thread's calls use the pinned time instead of the
+// clock, nested pins restore the outer one, and other threads are unaffected.
+TEST_F(DbTest, ClockPinGivesThisThreadsCallsOneTime) {
+  Open();
+  WriteBatch b;
+  b.Put(0, "k", "v", clock + 1000);
+  ASSERT_OK(db->Write(b));
+  const int64_t start = clock;
+  clock += 5000;  // k has expired by the clock
+  {
+    ClockPin pin(start + 500);
+    EXPECT_EQ(db->NowMs(), start + 500);
+    EXPECT_EQ(Get(0, "k"), "v");
+    {
+      ClockPin inner(start + 999);
+      EXPECT_TRUE(db->Exists(0, "k"));
+      EXPECT_EQ(db->NowMs(), start + 999);
+    }
+    EXPECT_EQ(db->NowMs(), start + 500);
+    int64_t other = 0;
+    std::thread([&] { other = db->NowMs(); }).join();
+    EXPECT_EQ(other, clock);
+  }
+  EXPECT_EQ(db->NowMs(), clock);
+  EXPECT_EQ(Get(0, "k"), "<none>");  // expired now: read by the clock
+  EXPECT_EQ(db->KeyCount(0), 0u);
 }
 
 TEST_F(DbTest, ExpiryIsAbsoluteAndHoldsAcrossRestart) {

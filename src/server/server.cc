@@ -440,7 +440,7 @@ void Server::ReadFrom(Client& c) {
   if (c.tls) UpdateInterest(c);
   if (total == 0) return;
   stats_.net_input_bytes += total;
-  c.last_interaction_ms = WallMs();
+  c.last_interaction_ms = clock_.turn_wall_ms();
   if (static_cast<int64_t>(c.in.size() - c.in_pos) > config_.client_query_buffer_limit) {
     spdlog::warn("closing client id={} addr={}: query buffer over client-query-buffer-limit ({})",
                  c.id, c.addr, config_.client_query_buffer_limit);
@@ -671,6 +671,8 @@ walnut::Status Server::Run() {
       if (errno == EINTR) continue;
       return walnut::Status::IOError(std::string("epoll_wait: ") + strerror(errno));
     }
+    // The engine's clock, so that commands and the engine expire by one clock.
+    clock_.StartTurn(shared_.db->NowMs());
     // ---- 1. Accept and read.
     for (int i = 0; i < n; i++) {
       uint64_t tag = events[i].data.u64;
@@ -703,6 +705,7 @@ walnut::Status Server::Run() {
       // back its capacity: no allocation per iteration.
       ready.clear();
       ready.swap(ready_);
+      clock_.Mark();  // the reads above belong to no command
       for (Client* c : ready) {
         ProcessInput(*c);
         Touch(*c);

@@ -39,6 +39,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "server/client.h"
 #include "server/command.h"
+#include "server/command_clock.h"
 #include "server/command_table.h"
 #include "server/debug_env.h"
 #include "server/server_config.h"
@@ -195,6 +196,7 @@ class Server {
   walnut::Options db_options_;
   CommandTable table_;
   ServerStats stats_;
+  CommandClock clock_;  // the loop thread's; started each turn (Run)
   WatchRegistry watches_;
   absl::flat_hash_map<const CommandSpec*, const CommandSpec*> parent_;  // sub -> container
 

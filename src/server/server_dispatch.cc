@@ -11,6 +11,7 @@
 #include "server/errors.h"
 #include "server/server.h"
 #include "spdlog/spdlog.h"
+#include "walnut/clock_pin.h"
 
 namespace walnut::server {
 
@@ -199,12 +200,19 @@ void Server::Call(Client& c, const CommandSpec& spec, std::span<const std::strin
   walnut::DB& db = *shared_.db;
   c.writer.set_proto(c.proto);
   const size_t reply_start = c.out.size();
-  CommandContext ctx(args, c.db, db, c.writer, db.NowMs(), session);
-  auto t0 = std::chrono::steady_clock::now();
+  // One time for the whole command, the engine's calls included
+  // (walnut/clock_pin.h). Commands run by EXEC keep EXEC's time, as in
+  // Redis: a key cannot expire between two commands of one transaction.
+  const int64_t pinned = walnut::ClockPin::pinned();
+  const int64_t now = pinned != 0 ? pinned : clock_.WallMs();
+  walnut::ClockPin pin(now);
+  CommandContext ctx(args, c.db, db, c.writer, now, session);
+  // From the last lap, not clock_.last() after the handler: EXEC's own
+  // commands take laps of their own, and EXEC's time must include them.
+  const CommandClock::Mono::time_point t0 = clock_.last();
   spec.handler(ctx);
-  auto usec =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-          .count();
+  const auto usec =
+      std::chrono::duration_cast<std::chrono::microseconds>(clock_.Lap() - t0).count();
   stats_.total_commands++;
   if (c.stats_cache_spec != &spec) {
     c.stats_cache_spec = &spec;

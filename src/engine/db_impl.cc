@@ -860,7 +860,10 @@ void DBImpl::PrefetchHashes(uint32_t db, std::span<const uint64_t> hashes) {
   // for; the others arrive meanwhile, and the entries arrive while the
   // caller works through its first requests.
   for (uint64_t h : hashes) index.Prefetch(h);
-  for (uint64_t h : hashes) index.PrefetchEntry(h);
+  // Three lines of each entry: its header and key, and a value of up to
+  // ~150 bytes, which a GET copies into its reply (measured: 3% less server
+  // CPU per GET -P16 with 100-byte values than with one line).
+  for (uint64_t h : hashes) index.PrefetchEntry(h, 3);
 }
 
 uint64_t DBImpl::KeyCount(uint32_t db) {

@@ -70,13 +70,16 @@ class HashIndex {
   // The second step for a lookup of `hash` a little later, once its home
   // slot is in the cache (Prefetch some lookups earlier): starts fetching
   // the first entry of the run whose tag matches, the one Find will read.
-  [[gnu::always_inline]] void PrefetchEntry(uint64_t hash) const {
+  // `lines`: cache lines of the entry to fetch, for a caller that will read
+  // its value too.
+  [[gnu::always_inline]] void PrefetchEntry(uint64_t hash, int lines = 1) const {
     if (!slots_) return;
     for (size_t i = Home(hash);; i = (i + 1) & mask_) {
       const uintptr_t s = slots_[i];
       if (!s) return;
       if ((s & ~kPtrMask) == TagOf(hash)) {
-        __builtin_prefetch(EntryOf(s));
+        const char* e = reinterpret_cast<const char*>(EntryOf(s));
+        for (int l = 0; l < lines; l++) __builtin_prefetch(e + 64 * l);
         return;
       }
     }

@@ -514,6 +514,34 @@ size_t Server::PrefetchAhead(Client& c) {
   return c.in_pos + std::max<size_t>(pk.bytes, 1);
 }
 
+void Server::PrefetchFirstRequests(const std::vector<Client*>& ready) {
+  // At pipeline 1 every client brings one request per turn, so there is no
+  // pipeline to look into; the ready clients' requests are one instead.
+  if (ready.size() < 2) return;
+  std::string_view keys[walnut::DB::kMaxPrefetch];
+  uint32_t dbs[walnut::DB::kMaxPrefetch];
+  size_t n = 0;
+  auto prefetch = [&] {
+    for (size_t i = 0; i < n;) {  // one call per run of clients of one database
+      size_t end = i + 1;
+      while (end < n && dbs[end] == dbs[i]) end++;
+      shared_.db->Prefetch(dbs[i], std::span<const std::string_view>(keys + i, end - i));
+      i = end;
+    }
+    n = 0;
+  };
+  for (Client* c : ready) {
+    if (!c->authenticated || c->close_now || c->blocked) continue;
+    const protocol::Peeked pk = protocol::PeekSecondArgs(
+        std::string_view(c->in.data() + c->in_pos, c->in.size() - c->in_pos),
+        std::span<std::string_view>(keys + n, 1));
+    if (pk.keys == 0) continue;
+    dbs[n++] = c->db;
+    if (n == walnut::DB::kMaxPrefetch) prefetch();
+  }
+  prefetch();
+}
+
 void Server::SendTo(Client& c) {
   if (c.close_now) return;
   size_t sent = 0;
@@ -705,6 +733,7 @@ walnut::Status Server::Run() {
       // back its capacity: no allocation per iteration.
       ready.clear();
       ready.swap(ready_);
+      PrefetchFirstRequests(ready);
       clock_.Mark();  // the reads above belong to no command
       for (Client* c : ready) {
         ProcessInput(*c);

@@ -181,6 +181,8 @@ class Server {
   // at the head of c's input (protocol/request_peek.h, DB::Prefetch);
   // returns the offset of c.in up to which requests were looked at.
   size_t PrefetchAhead(Client& c);
+  // The same across clients: the keys of each ready client's first request.
+  void PrefetchFirstRequests(const std::vector<Client*>& ready);
   void SendTo(Client& c);
   void UpdateInterest(Client& c);
   void CloseClient(Client& c);

@@ -38,6 +38,27 @@ TEST_F(StringsIT, GetSetOverTheWire) {
   EXPECT_EQ(c_.Cmd("GET"), "(error) ERR wrong number of arguments for 'get' command");
 }
 
+// Commands with many keys: the server fetches up to 64 keys' index memory
+// ahead, 16 per engine call, and must still read and write every key.
+TEST_F(StringsIT, ManyKeysInOneCommand) {
+  std::vector<std::string> mset = {"MSET"}, mget = {"MGET"}, del = {"DEL"}, exists = {"EXISTS"};
+  std::string want = "[";
+  for (int i = 0; i < 70; i++) {
+    const std::string k = "many:" + std::to_string(i);
+    if (i % 3 != 0) mset.insert(mset.end(), {k, "v" + std::to_string(i)});
+    mget.push_back(k);
+    del.push_back(k);
+    exists.push_back(k);
+    want += (i ? ", " : "") + (i % 3 != 0 ? "\"v" + std::to_string(i) + "\"" : "(nil)"s);
+  }
+  want += "]";
+  EXPECT_EQ(c_.CmdArgv(mset), "OK");
+  EXPECT_EQ(c_.CmdArgv(mget), want);
+  EXPECT_EQ(c_.CmdArgv(exists), "(integer) 46");
+  EXPECT_EQ(c_.CmdArgv(del), "(integer) 46");
+  EXPECT_EQ(c_.CmdArgv(exists), "(integer) 0");
+}
+
 TEST_F(StringsIT, BinarySafeKeysAndValues) {
   const std::string key = "key\0with\r\nbreaks"s;
   std::string value;

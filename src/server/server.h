@@ -183,6 +183,8 @@ class Server {
   size_t PrefetchAhead(Client& c);
   // The same across clients: the keys of each ready client's first request.
   void PrefetchFirstRequests(const std::vector<Client*>& ready);
+  // The same for the keys of one command that has several (MGET, MSET, ...).
+  void PrefetchKeys(Client& c, const CommandSpec& spec, std::span<const std::string_view> args);
   void SendTo(Client& c);
   void UpdateInterest(Client& c);
   void CloseClient(Client& c);

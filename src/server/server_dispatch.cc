@@ -4,6 +4,7 @@
 // The order of checks matches Redis 7 so that clients see the same error for
 // the same mistake: unknown command, unknown subcommand, wrong arity, then
 // authentication, then MULTI queuing, then "writes refused".
+#include <algorithm>
 #include <chrono>
 
 #include "engine/wal_format.h"
@@ -195,6 +196,32 @@ void Server::Dispatch(Client& c, std::span<const std::string_view> args) {
   if (skip || c.reply_mode == Client::ReplyMode::kOff) c.out.resize(reply_start);
 }
 
+// A command with several keys (MGET, MSET, DEL, EXISTS k1 k2 ...) looks
+// them up one after another, each a wait for memory; their index memory is
+// fetched together first (DB::Prefetch). Single-key commands were covered by
+// the pipeline look-ahead (Server::PrefetchAhead) if they can be.
+void Server::PrefetchKeys(Client& c, const CommandSpec& spec,
+                          std::span<const std::string_view> args) {
+  if (spec.first_key <= 0 || spec.key_step <= 0) return;
+  const int argc = static_cast<int>(args.size());
+  const int last = std::min(spec.last_key < 0 ? argc + spec.last_key : spec.last_key, argc - 1);
+  if ((last - spec.first_key) / spec.key_step < 1) return;  // one key (or none)
+  // Up to 64 keys, 16 per call: enough to cover the wait, and what the
+  // cache holds on to until the command reads them.
+  constexpr int kMaxKeys = 64;
+  std::string_view keys[walnut::DB::kMaxPrefetch];
+  size_t n = 0;
+  int seen = 0;
+  for (int i = spec.first_key; i <= last && seen < kMaxKeys; i += spec.key_step, seen++) {
+    keys[n++] = args[static_cast<size_t>(i)];
+    if (n == walnut::DB::kMaxPrefetch) {
+      shared_.db->Prefetch(c.db, keys);
+      n = 0;
+    }
+  }
+  if (n > 0) shared_.db->Prefetch(c.db, std::span<const std::string_view>(keys, n));
+}
+
 void Server::Call(Client& c, const CommandSpec& spec, std::span<const std::string_view> args,
                   ExecSession& session) {
   walnut::DB& db = *shared_.db;
@@ -210,6 +237,7 @@ void Server::Call(Client& c, const CommandSpec& spec, std::span<const std::strin
   // From the last lap, not clock_.last() after the handler: EXEC's own
   // commands take laps of their own, and EXEC's time must include them.
   const CommandClock::Mono::time_point t0 = clock_.last();
+  PrefetchKeys(c, spec, args);
   spec.handler(ctx);
   const auto usec =
       std::chrono::duration_cast<std::chrono::microseconds>(clock_.Lap() - t0).count();

@@ -234,8 +234,9 @@ void Server::Call(Client& c, const CommandSpec& spec, std::span<const std::strin
   const int64_t now = pinned != 0 ? pinned : clock_.WallMs();
   walnut::ClockPin pin(now);
   CommandContext ctx(args, c.db, db, c.writer, now, session);
-  // From the last lap, not clock_.last() after the handler: EXEC's own
-  // commands take laps of their own, and EXEC's time must include them.
+  // Timed from the lap before the handler, not from the handler's last lap:
+  // the commands EXEC runs take laps of their own, and EXEC's time must
+  // include theirs.
   const CommandClock::Mono::time_point t0 = clock_.last();
   PrefetchKeys(c, spec, args);
   spec.handler(ctx);

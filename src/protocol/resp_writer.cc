@@ -19,12 +19,6 @@ void AppendLine(std::string* out, std::string_view s) {
   }
 }
 
-void AppendInt(std::string* out, int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, r.ptr);
-}
-
 }  // namespace
 
 std::string FormatDouble(double v) {
@@ -36,9 +30,14 @@ std::string FormatDouble(double v) {
 }
 
 void RespWriter::Header(char type, int64_t n) {
-  out_->push_back(type);
-  AppendInt(out_, n);
-  out_->append("\r\n");
+  // Made on the stack and appended once: every reply has a header, and each
+  // append to the string checks its capacity again.
+  char buf[24];
+  buf[0] = type;
+  char* end = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out_->append(buf, end);
 }
 
 void RespWriter::SimpleString(std::string_view s) {

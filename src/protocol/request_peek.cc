@@ -57,4 +57,22 @@ Peeked PeekSecondArgs(std::string_view in, std::span<std::string_view> keys) {
   return r;
 }
 
+std::string_view PeekFirstKey(std::string_view in) {
+  size_t p = 0;
+  uint64_t argc = 0;
+  if (in.empty() || in[0] != '*') return {};
+  p++;
+  if (!ReadLength(in, &p, &argc) || argc < 2) return {};
+  for (int a = 0; a < 2; a++) {
+    uint64_t len = 0;
+    if (p >= in.size() || in[p] != '$') return {};
+    p++;
+    if (!ReadLength(in, &p, &len) || in.size() - p < len + 2) return {};
+    if (in[p + len] != '\r' || in[p + len + 1] != '\n') return {};
+    if (a == 1) return in.substr(p, len);
+    p += len + 2;
+  }
+  return {};
+}
+
 }  // namespace walnut::protocol

@@ -33,4 +33,11 @@ struct Peeked {
 inline constexpr size_t kMaxPeekArgs = 64;
 Peeked PeekSecondArgs(std::string_view in, std::span<std::string_view> keys);
 
+// The second argument of the request at the start of `in`, read as far as
+// that argument and no further (empty if the request has fewer than two
+// arguments, or its first two are not all there or not plain). For a look
+// across connections, one request each: the rest of the request is the
+// parser's to step over, and a long MGET or MSET is not scanned twice.
+std::string_view PeekFirstKey(std::string_view in);
+
 }  // namespace walnut::protocol

@@ -1,5 +1,5 @@
-// Unit tests for PeekSecondArgs: what it steps over, where it stops, and that
-// every request it steps over is one RequestParser parses the same way.
+// Unit tests for PeekSecondArgs and PeekFirstKey: what they step over, where
+// they stop, and that what they find is what RequestParser finds.
 #include "protocol/request_peek.h"
 
 #include <gtest/gtest.h>
@@ -134,6 +134,60 @@ TEST(RequestPeek, AgreesWithTheParser) {
     // And it stopped only where the parser needs more (at most 16 peeked).
     if (r.pk.requests < 16) {
       ASSERT_EQ(p.Parse(rest), RequestParser::Result::kNeedMore) << "seed " << seed;
+    }
+  }
+}
+
+TEST(RequestPeek, FirstKeyReadsNoFurtherThanItsArgument) {
+  std::vector<std::string> mset = {"MSET"};
+  for (size_t i = 0; i <= kMaxPeekArgs; i++) mset.push_back("k" + std::to_string(i));
+  EXPECT_EQ(PeekFirstKey(Req(mset)), "k0");  // more arguments than PeekSecondArgs steps over
+  const std::string get = Req({"GET", "key\r\n1"});
+  const size_t key_end = get.size();  // the key's CRLF ends the request
+  for (size_t cut = 0; cut <= get.size(); cut++) {
+    std::string_view k = PeekFirstKey(std::string_view(get).substr(0, cut));
+    EXPECT_EQ(k, cut == key_end ? "key\r\n1" : "") << "cut " << cut;
+  }
+  // The rest of the request need not have arrived.
+  const std::string set = Req({"SET", "kk", std::string(100, 'v')});
+  EXPECT_EQ(PeekFirstKey(std::string_view(set).substr(0, set.size() - 50)), "kk");
+}
+
+TEST(RequestPeek, FirstKeyIsEmptyForWhatOnlyTheParserMayJudge) {
+  for (std::string bad : {
+           std::string(""), Req({"PING"}),                  // no second argument
+           std::string("GET a\r\n"),                        // inline
+           std::string("*-1\r\n"),                          // signed count
+           std::string("*2\r\n$3\r\nGET\r\n$-1\r\n"),       // signed length
+           std::string("*2\r\n$3\r\nGETx\n$1\r\na\r\n"),    // bytes not ended by CRLF
+           std::string("*2\r\n$3\r\nGET\r\n$1\r\nab\r\n"),  // key longer than announced
+           std::string("*2\r\n:3\r\nGET\r\n$1\r\na\r\n"),   // not a bulk
+           std::string("*2\r\n$12345678901\r\nGET\r\n"),    // absurd length
+       }) {
+    EXPECT_EQ(PeekFirstKey(bad), "") << bad;
+  }
+}
+
+// Random requests cut at every byte: the peek finds either nothing or the
+// second argument the parser finds in the whole request.
+TEST(RequestPeek, FirstKeyAgreesWithTheParser) {
+  unsigned seed = std::random_device{}();
+  std::printf("seed=%u\n", seed);
+  std::mt19937 rng(seed);
+  for (int round = 0; round < 500; round++) {
+    std::vector<std::string> args(1 + rng() % 5);
+    for (auto& a : args) {
+      size_t len = rng() % 4 == 0 ? rng() % 300 : rng() % 12;
+      for (size_t k = 0; k < len; k++) a += char(rng() % 256);
+    }
+    const std::string in = Req(args);
+    RequestParser p;
+    ASSERT_EQ(p.Parse(in), RequestParser::Result::kOk) << "seed " << seed;
+    const std::string key = args.size() >= 2 ? args[1] : "";
+    ASSERT_EQ(PeekFirstKey(in), key) << "seed " << seed;
+    for (size_t cut = 0; cut < in.size(); cut++) {
+      std::string_view k = PeekFirstKey(std::string_view(in).substr(0, cut));
+      ASSERT_TRUE(k.empty() || k == key) << "seed " << seed << " cut " << cut;
     }
   }
 }

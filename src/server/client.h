@@ -41,6 +41,8 @@ struct Client {
   std::string in;
   size_t in_pos = 0;
   protocol::RequestParser parser;
+  // The bytes read and not yet consumed (valid until `in` changes).
+  std::string_view unread() const { return std::string_view(in).substr(in_pos); }
 
   // ---- Output: bytes not yet sent start at out_pos.
   std::string out;

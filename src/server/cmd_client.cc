@@ -269,7 +269,7 @@ std::string ClientInfoLine(Server& server, const Client& c, int64_t now_ms) {
   std::string events;
   if (c.reading_registered) events += 'r';
   if (c.want_write) events += 'w';
-  size_t qbuf = c.in.size() - c.in_pos;
+  size_t qbuf = c.unread().size();
   size_t qbuf_free = c.in.capacity() - c.in.size();
   size_t omem = c.out.capacity();
   size_t multi_mem = c.queued_bytes;

@@ -131,7 +131,7 @@ void InfoServer(Server& s, InfoBuilder& b, int64_t now_ms) {
 void InfoClients(Server& s, InfoBuilder& b) {
   uint64_t max_in = 0, max_out = 0, blocked = 0, tls_clients = 0;
   for (Client* c : s.Clients()) {
-    max_in = std::max<uint64_t>(max_in, c->in.size() - c->in_pos);
+    max_in = std::max<uint64_t>(max_in, c->unread().size());
     max_out = std::max<uint64_t>(max_out, c->pending_output());
     if (c->blocked) blocked++;
     if (c->tls) tls_clients++;

@@ -404,7 +404,7 @@ void Server::ReadFrom(Client& c) {
     // after a few doublings.
     size_t missing = c.parser.bytes_missing();
     bool direct = missing > kReadChunk;
-    size_t received = c.in.size() - c.in_pos;
+    size_t received = c.unread().size();
     size_t want = direct ? std::min({missing, kMaxReadPerIteration, std::max(received, kReadChunk)})
                          : kReadChunk;
     size_t old = c.in.size();
@@ -441,7 +441,7 @@ void Server::ReadFrom(Client& c) {
   if (total == 0) return;
   stats_.net_input_bytes += total;
   c.last_interaction_ms = clock_.turn_wall_ms();
-  if (static_cast<int64_t>(c.in.size() - c.in_pos) > config_.client_query_buffer_limit) {
+  if (static_cast<int64_t>(c.unread().size()) > config_.client_query_buffer_limit) {
     spdlog::warn("closing client id={} addr={}: query buffer over client-query-buffer-limit ({})",
                  c.id, c.addr, config_.client_query_buffer_limit);
     c.close_now = true;
@@ -469,8 +469,7 @@ void Server::ProcessInput(Client& c) {
     lim.max_bulk_len = config_.proto_max_bulk_len;
     lim.unauthenticated = !c.authenticated;
     c.parser.set_limits(lim);
-    if (c.in_pos >= peeked_to && c.authenticated) peeked_to = PrefetchAhead(c);
-    std::string_view in(c.in.data() + c.in_pos, c.in.size() - c.in_pos);
+    std::string_view in = c.unread();
     auto r = c.parser.Parse(in);
     if (r == protocol::RequestParser::Result::kNeedMore) return;
     if (r == protocol::RequestParser::Result::kEmpty) {
@@ -488,6 +487,7 @@ void Server::ProcessInput(Client& c) {
       c.in_pos = 0;
       return;
     }
+    if (c.in_pos >= peeked_to && c.authenticated) peeked_to = PrefetchAhead(c, c.parser.args());
     Dispatch(c, c.parser.args());
     c.in_pos += c.parser.consumed();
     if (static_cast<int64_t>(c.pending_output()) > config_.client_output_hard_limit) {
@@ -502,16 +502,27 @@ void Server::ProcessInput(Client& c) {
   }
 }
 
-size_t Server::PrefetchAhead(Client& c) {
+size_t Server::PrefetchAhead(Client& c, std::span<const std::string_view> args) {
+  // Runs once the request at in_pos is parsed, over the requests behind it:
+  // the parser has already found where this one ends and what its key is,
+  // so it is not scanned twice, and a lone request (pipeline 1) costs no
+  // scan at all. A request alone gains nothing anyway: its lookup waits
+  // for memory whether or not it was fetched a moment before.
+  const size_t next = c.in_pos + c.parser.consumed();
+  if (next >= c.in.size()) return next;
   std::string_view keys[walnut::DB::kMaxPrefetch];
-  const protocol::Peeked pk = protocol::PeekSecondArgs(
-      std::string_view(c.in.data() + c.in_pos, c.in.size() - c.in_pos), keys);
-  // A request alone gains nothing: its lookup waits for memory either way.
-  if (pk.requests >= 2 && pk.keys > 0) {
-    shared_.db->Prefetch(c.db, std::span<const std::string_view>(keys, pk.keys));
+  size_t n = 0;
+  if (args.size() >= 2) keys[n++] = args[1];
+  const protocol::Peeked pk =
+      protocol::PeekSecondArgs(std::string_view(c.in).substr(next),
+                               std::span<std::string_view>(keys + n, std::size(keys) - n));
+  n += pk.keys;
+  if (pk.requests > 0 && n > 0) {
+    shared_.db->Prefetch(c.db, std::span<const std::string_view>(keys, n));
   }
-  // Past an unpeekable request (+1), look again once it has been executed.
-  return c.in_pos + std::max<size_t>(pk.bytes, 1);
+  // Once the requests looked at are executed, the next parsed one looks
+  // again (at once if the one after this was incomplete or unpeekable).
+  return next + pk.bytes;
 }
 
 void Server::PrefetchFirstRequests(const std::vector<Client*>& ready) {
@@ -532,10 +543,8 @@ void Server::PrefetchFirstRequests(const std::vector<Client*>& ready) {
   };
   for (Client* c : ready) {
     if (!c->authenticated || c->close_now || c->blocked) continue;
-    const protocol::Peeked pk = protocol::PeekSecondArgs(
-        std::string_view(c->in.data() + c->in_pos, c->in.size() - c->in_pos),
-        std::span<std::string_view>(keys + n, 1));
-    if (pk.keys == 0) continue;
+    keys[n] = protocol::PeekFirstKey(c->unread());
+    if (keys[n].empty()) continue;
     dbs[n++] = c->db;
     if (n == walnut::DB::kMaxPrefetch) prefetch();
   }

@@ -178,9 +178,10 @@ class Server {
   void ReadFrom(Client& c);
   void ProcessInput(Client& c);
   // Starts fetching the index memory of the keys of the pipelined requests
-  // at the head of c's input (protocol/request_peek.h, DB::Prefetch);
-  // returns the offset of c.in up to which requests were looked at.
-  size_t PrefetchAhead(Client& c);
+  // at the head of c's input, the parsed one (args) and those behind it
+  // (protocol/request_peek.h, DB::Prefetch); returns the offset of c.in up
+  // to which requests were looked at.
+  size_t PrefetchAhead(Client& c, std::span<const std::string_view> args);
   // The same across clients: the keys of each ready client's first request.
   void PrefetchFirstRequests(const std::vector<Client*>& ready);
   // The same for the keys of one command that has several (MGET, MSET, ...).

@@ -92,7 +92,7 @@ bench:
 	python3 bench/compare_redis.py --build $(BUILD_DIR) $(if $(QUICK),--quick) --out bench/results/compare.md
 
 # Instructions per request (callgrind) of walnut (1 log, default logs) and redis-server, per
-# redis-benchmark row: deterministic where throughput is not. ~4-5 minutes for all rows.
+# redis-benchmark row: deterministic where throughput is not. ~9-10 minutes for all rows.
 # ROWS='SET p1,GET p1' picks rows, REQUESTS=N changes the 200k requests per row.
 bench-callgrind:
 	@scripts/install-deps.sh bench

@@ -16,10 +16,10 @@ log with a once-a-second fsync:
   redis-server --save '' --appendonly yes --appendfsync everysec
 
 Every row gets a fresh server, so a row's figure does not depend on which
-other rows ran. GET and MGET rows first run an uncounted SET load of the same
-size and key space (pipelined, to be quick under valgrind): with -r 1000000
-and 200k requests about 18% of the keys exist, so most GETs miss, the same
-for every server.
+other rows ran. GET and MGET rows first run the same uncounted fill as
+compare_redis.py's read rows (1M pipelined SETs over the 1M-key space, so
+~63% of the keys exist), so that reads find values as they would in use
+rather than missing in a nearly empty table.
 
 Usage: bench/callgrind_requests.py [--build build] [--requests 200000]
                                    [--rows 'SET p1,GET p16'] [--keep-dumps DIR]
@@ -155,7 +155,7 @@ def measure(kind, extra, build, row, requests, out_file):
     server = CallgrindServer(kind, build, extra, out_file)
     try:
         if preload:
-            benchmark(server.port, BASE + ["-t", "set", "-P", "16"], requests)
+            benchmark(server.port, BASE + ["-t", "set", "-P", "16"], compare_redis.PREFILL_SETS)
         server.control("-z")
         benchmark(server.port, args, requests)
         server.control("-d")

@@ -9,11 +9,13 @@
 # Rows (50 clients, pipeline 16, 1M-key space, 100-byte values): GET, SET, MGET
 # and MSET of 10 keys. GET, MGET and MSET run after 1M uncounted SETs (~63% of
 # the keys exist); SET starts empty. CPU = utime+stime from /proc/PID/stat
-# around the measured load. ROWS="get mget" picks rows.
+# around the measured load. ROWS="get mget" picks rows; PIPELINE=1 measures
+# at another pipeline depth (below 16, with 1/8 of the requests).
 set -euo pipefail
 rounds=$1
 shift
 rows=${ROWS:-get set mget mset}
+pipeline=${PIPELINE:-16}
 k="key:__rand_int__"
 
 free_port() {
@@ -47,8 +49,8 @@ for round in $(seq "$rounds"); do
         kill -0 "$pid" 2>/dev/null && break
         [ "$attempt" = 5 ] && { echo "$name did not start" >&2; exit 1; }
       done
-      bench=(redis-benchmark -p "$port" -r 1000000 -c 50 -P 16 -q)
-      if [ "$row" != set ]; then "${bench[@]}" -t set -n 1000000 -d 100 >/dev/null; fi
+      bench=(redis-benchmark -p "$port" -r 1000000 -c 50 -q)
+      if [ "$row" != set ]; then "${bench[@]}" -P 16 -t set -n 1000000 -d 100 >/dev/null; fi
       case $row in
         get) n=3000000; load=(-t get -d 100) ;;
         set) n=3000000; load=(-t set -d 100) ;;
@@ -56,11 +58,12 @@ for round in $(seq "$rounds"); do
         mset) n=300000; load=(MSET $k v $k v $k v $k v $k v $k v $k v $k v $k v $k v) ;;
         *) echo "unknown row $row" >&2; exit 2 ;;
       esac
+      if [ "$pipeline" -lt 16 ]; then n=$((n / 8)); fi
       c0=$(cpu_ticks "$pid")
-      "${bench[@]}" -n "$n" "${load[@]}" >/dev/null
+      "${bench[@]}" -P "$pipeline" -n "$n" "${load[@]}" >/dev/null
       c1=$(cpu_ticks "$pid")
       tck=$(getconf CLK_TCK)
-      echo "round $round $row $name cpu_us_per_req=$(echo "scale=3; ($c1 - $c0) * 1000000 / $tck / $n" | bc)"
+      echo "round $round $row p$pipeline $name cpu_us_per_req=$(echo "scale=3; ($c1 - $c0) * 1000000 / $tck / $n" | bc)"
       kill "$pid"
       wait "$pid" 2>/dev/null || true
       rm -rf "$dir"

@@ -137,6 +137,17 @@ class DB {
   virtual Status Read(uint32_t db, std::string_view key,
                       const std::function<void(std::string_view value, int64_t expire_at_ms)>& fn,
                       bool touch = true) = 0;
+  // Reads several keys of one database, each as Read does (touching it):
+  // calls fn(i, value, expire_at_ms) for each keys[i] that exists, in
+  // increasing i, under the engine's lock; fn must not call back into the DB.
+  // Each key is hashed once, the keys' index memory is fetched together
+  // (as Prefetch does), and the lock is taken once per kMaxPrefetch keys
+  // (once per run of keys in one partition) instead of once per key. A key
+  // whose value is on disk and cannot be read is skipped like a missing one,
+  // the others still read; the first such error is returned.
+  using ReadManyFn = std::function<void(size_t i, std::string_view value, int64_t expire_at_ms)>;
+  virtual Status ReadMany(uint32_t db, std::span<const std::string_view> keys,
+                          const ReadManyFn& fn) = 0;
   virtual bool Exists(uint32_t db, std::string_view key) = 0;
   // A hint from a caller about to look keys up one after another (a
   // pipeline of requests): starts fetching the index memory those lookups

@@ -115,6 +115,15 @@ class DBImpl final : public DB {
   Result<std::string> Get(std::string_view key) override;
   Status Read(uint32_t db, std::string_view key,
               const std::function<void(std::string_view, int64_t)>& fn, bool touch) override;
+  Status ReadMany(uint32_t db, std::span<const std::string_view> keys,
+                  const ReadManyFn& fn) override;
+  // ReadMany of keys[k] (hash hashes[k]) under one lock, at most kMaxPrefetch
+  // of them; fn is given index[k]. PartitionedDB hands each partition its
+  // runs of keys this way, hashed once for routing and lookup alike.
+  // prefetch: fetch the keys' index memory first (PartitionedDB has done it
+  // for all of a command's keys before handing out the runs).
+  Status ReadHashed(uint32_t db, std::span<const std::string_view> keys, const uint64_t* hashes,
+                    const size_t* index, bool prefetch, const ReadManyFn& fn);
   bool Exists(uint32_t db, std::string_view key) override;
   void Prefetch(uint32_t db, std::span<const std::string_view> keys) override;
   // Prefetch with the keys' hashes already computed (PartitionedDB routes
@@ -383,6 +392,27 @@ class DBImpl final : public DB {
   // Replaces on-disk entry e of db by one holding `value` (read from e's
   // location); returns it.
   Entry* CacheLocked(uint32_t db, Entry* e, std::string_view value, bool touch);
+  // A read counts as an access: OBJECT IDLETIME's clock, and CLOCK's
+  // reference bit under max-memory (keeps the value cached).
+  void TouchLocked(Entry* e, int64_t now) {
+    e->access_s = uint32_t(now / 1000);
+    if (opts_.max_memory_bytes > 0) e->flags |= Entry::kRef;
+  }
+  // Both rounds of PrefetchHashes, with mu_ held. Always inlined: a call to a
+  // function that only prefetches has no effect GCC can see, and it deletes
+  // the call (it did, and MGET's lookups waited for memory one by one).
+  [[gnu::always_inline]] static void PrefetchLocked(const HashIndex& index,
+                                                    std::span<const uint64_t> hashes) {
+    // Two rounds, as recovery does it: every home slot first, then each
+    // matching entry. The first slot is the only one the second round waits
+    // for; the others arrive meanwhile, and the entries arrive while the
+    // caller works through its first requests.
+    for (uint64_t h : hashes) index.Prefetch(h);
+    // Three lines of each entry: its header and key, and a value of up to
+    // ~150 bytes, which a GET copies into its reply (measured: 3% less server
+    // CPU per GET -P16 with 100-byte values than with one line).
+    for (uint64_t h : hashes) index.PrefetchEntry(h, 3);
+  }
   // Read() of an on-disk entry: reads the value with mu_ released.
   Status ReadFromDisk(Lock& lk, uint32_t db, std::string_view key, Entry* e,
                       const std::function<void(std::string_view, int64_t)>& fn, bool touch,

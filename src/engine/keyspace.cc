@@ -9,9 +9,8 @@ namespace walnut {
 
 Keyspace::Keyspace(uint32_t num_dbs) : dbs_(num_dbs) {}
 
-Entry* Keyspace::Find(uint32_t db, std::string_view key, int64_t now_ms) {
-  uint64_t h = HashKey(key);
-  Entry* e = dbs_[db].index.Find(key, h);
+Entry* Keyspace::Find(uint32_t db, std::string_view key, uint64_t hash, int64_t now_ms) {
+  Entry* e = dbs_[db].index.Find(key, hash);
   if (e && now_ms > 0 && e->ExpiredAt(now_ms)) {
     Erase(db, e);
     expired_removed_++;

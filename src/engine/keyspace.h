@@ -31,7 +31,11 @@ class Keyspace {
 
   // Looks a key up; when now_ms > 0 an expired entry is removed and null
   // returned (lazy expiry).
-  Entry* Find(uint32_t db, std::string_view key, int64_t now_ms);
+  Entry* Find(uint32_t db, std::string_view key, int64_t now_ms) {
+    return Find(db, key, HashKey(key), now_ms);
+  }
+  // The same for a key whose hash (HashKey) the caller has.
+  Entry* Find(uint32_t db, std::string_view key, uint64_t hash, int64_t now_ms);
 
   // Applies one op. now_ms > 0: live mode (SetExpiry on a missing or expired
   // key does nothing and returns false so it is not logged). now_ms == 0:

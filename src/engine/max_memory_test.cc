@@ -339,6 +339,33 @@ TEST_F(MaxMemoryTest, DamageUnderAnEvictedValueIsAnErrorNotWrongData) {
   }
 }
 
+// ReadMany reads values on disk as Read does, and a damaged one is skipped
+// with its error while the keys around it are still read.
+TEST_F(MaxMemoryTest, ReadManyReadsEvictedValuesAndReportsDamage) {
+  opts.max_memory_bytes = 1;  // every value is read from disk
+  Open();
+  Fill(100, 1);
+  std::vector<std::string> names;
+  for (int i = 0; i < 100; i++) names.push_back("key:" + std::to_string(i));
+  std::vector<std::string_view> keys(names.begin(), names.end());
+  const uint64_t reads_before = db->Stats().value_disk_reads;
+  std::vector<std::string> got(keys.size());
+  ASSERT_OK(db->ReadMany(0, keys, [&](size_t i, std::string_view v, int64_t) { got[i] = v; }));
+  EXPECT_GE(db->Stats().value_disk_reads - reads_before, 90u);
+  for (size_t i = 0; i < keys.size(); i++) EXPECT_EQ(got[i], model[names[i]]) << names[i];
+
+  const std::string victim = "key:17";
+  auto [seg, at] = Find("wal-", model[victim]);
+  ASSERT_FALSE(seg.empty());
+  FlipByte(seg, at + 5);
+  got.assign(keys.size(), "<none>");
+  Status s = db->ReadMany(0, keys, [&](size_t i, std::string_view v, int64_t) { got[i] = v; });
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  for (size_t i = 0; i < keys.size(); i++) {
+    EXPECT_EQ(got[i], names[i] == victim ? "<none>" : model[names[i]]) << names[i];
+  }
+}
+
 TEST_F(MaxMemoryTest, RecentlyReadValuesStayCached) {
   // Room for about 60 values of ~1 KB: 20 hot keys read every round stay,
   // while 10 cold keys a round stream through.
@@ -410,6 +437,21 @@ TEST_F(MaxMemoryTest, ConcurrentReadersAndWritersWhileCompacting) {
         db->Scan(0, rng() % 1024, 8, [&](std::string_view key, std::string_view v, int64_t) {
           if (!valid(std::string(key), v)) failed = true;
         });
+        // Several keys at once (MGET): each value its own key's, in order,
+        // though reads from disk let go of the lock between keys.
+        std::vector<std::string> many;
+        for (int j = 0; j < 20; j++)
+          many.push_back(key_of(int(rng() % kWriters), int(rng() % kKeys)));
+        std::vector<std::string_view> views(many.begin(), many.end());
+        size_t next = 0;
+        s = db->ReadMany(0, views, [&](size_t i, std::string_view v, int64_t) {
+          if (i < next || i >= many.size() || !valid(many[i], v)) failed = true;
+          next = i + 1;
+        });
+        if (!s.ok()) {
+          ADD_FAILURE() << s.ToString();
+          failed = true;
+        }
         reads++;
       }
     });

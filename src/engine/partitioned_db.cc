@@ -521,13 +521,20 @@ Status PartitionedDB::Read(uint32_t db, std::string_view key,
 void PartitionedDB::Prefetch(uint32_t db, std::span<const std::string_view> keys) {
   if (closed_) return;
   const size_t n = std::min(keys.size(), kMaxPrefetch);
-  // Each key's hash, ordered by partition (insertion sort: n <= 16), so
-  // that each partition is locked once for its share.
+  uint64_t hash[kMaxPrefetch];
+  for (size_t i = 0; i < n; i++) hash[i] = HashKey(keys[i]);
+  PrefetchHashes(db, std::span<const uint64_t>(hash, n));
+}
+
+void PartitionedDB::PrefetchHashes(uint32_t db, std::span<const uint64_t> hashes) {
+  // Ordered by partition (insertion sort: at most kMaxPrefetch), so that
+  // each partition is locked once for its share.
+  const size_t n = std::min(hashes.size(), kMaxPrefetch);
   uint32_t part[kMaxPrefetch];
   uint64_t hash[kMaxPrefetch];
   for (size_t i = 0; i < n; i++) {
-    uint64_t h = HashKey(keys[i]);
-    uint32_t p = PartitionOfHash(h);
+    const uint64_t h = hashes[i];
+    const uint32_t p = PartitionOfHash(h);
     size_t j = i;
     for (; j > 0 && part[j - 1] > p; j--) {
       part[j] = part[j - 1];
@@ -542,6 +549,36 @@ void PartitionedDB::Prefetch(uint32_t db, std::span<const std::string_view> keys
     parts_[part[i]]->PrefetchHashes(db, std::span<const uint64_t>(hash + i, end - i));
     i = end;
   }
+}
+
+Status PartitionedDB::ReadMany(uint32_t db, std::span<const std::string_view> keys,
+                               const ReadManyFn& fn) {
+  if (closed_) return Status::Closed();
+  Status first;
+  uint64_t hash[kMaxPrefetch];
+  uint32_t part[kMaxPrefetch];
+  size_t index[kMaxPrefetch];
+  for (size_t start = 0; start < keys.size(); start += kMaxPrefetch) {
+    const size_t n = std::min(kMaxPrefetch, keys.size() - start);
+    for (size_t k = 0; k < n; k++) {
+      hash[k] = HashKey(keys[start + k]);  // once, for the route and the lookup
+      part[k] = PartitionOfHash(hash[k]);
+      index[k] = start + k;
+    }
+    // Every key's memory first, one lock per partition; then the reads in
+    // key order, one lock per run of keys that fall in one partition.
+    if (n >= 2) PrefetchHashes(db, std::span<const uint64_t>(hash, n));
+    for (size_t k = 0; k < n;) {
+      size_t end = k + 1;
+      while (end < n && part[end] == part[k]) end++;
+      Status s = parts_[part[k]]->ReadHashed(db, keys.subspan(start + k, end - k), hash + k,
+                                             index + k, /*prefetch=*/false, fn);
+      if (s.IsClosed() || s.IsInvalidArgument()) return s;
+      if (!s.ok() && first.ok()) first = s;
+      k = end;
+    }
+  }
+  return first;
 }
 
 bool PartitionedDB::Exists(uint32_t db, std::string_view key) {

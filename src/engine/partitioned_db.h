@@ -66,8 +66,12 @@ class PartitionedDB final : public DB {
   Result<std::string> Get(std::string_view key) override;
   Status Read(uint32_t db, std::string_view key,
               const std::function<void(std::string_view, int64_t)>& fn, bool touch) override;
+  Status ReadMany(uint32_t db, std::span<const std::string_view> keys,
+                  const ReadManyFn& fn) override;
   bool Exists(uint32_t db, std::string_view key) override;
   void Prefetch(uint32_t db, std::span<const std::string_view> keys) override;
+  // Prefetch of keys whose hashes (HashKey) the caller has.
+  void PrefetchHashes(uint32_t db, std::span<const uint64_t> hashes);
   Result<uint64_t> IdleSeconds(uint32_t db, std::string_view key) override;
   uint64_t KeyCount(uint32_t db) override;
   uint64_t Scan(

@@ -134,6 +134,64 @@ TEST_F(PartitionedTest, PrefetchChangesNothing) {
   for (uint32_t p = 0; p < 4; p++) pdb()->partition(p)->Prefetch(0, keys);
 }
 
+// ReadMany gives what a Read of each key gives, in key order: found keys
+// only, keys repeated or absent or expired, more keys than one lock's worth
+// (kMaxPrefetch), across every partition and with one log.
+TEST_F(PartitionedTest, ReadManyAgreesWithReadOfEachKey) {
+  for (uint32_t partitions : {4u, 1u}) {
+    SCOPED_TRACE("partitions " + std::to_string(partitions));
+    opts.partitions = partitions;
+    ScratchDir d{"readmany"};
+    auto r = DB::Open(d.path(), opts);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::unique_ptr<DB> rdb = std::move(*r);
+    std::vector<std::string> names;
+    for (int i = 0; i < 50; i++) names.push_back("key:" + std::to_string(i));
+    names.push_back("key:3");   // again
+    names.push_back("");        // the empty key, absent
+    const int64_t past = 1000;  // 1970: expired as soon as it is written
+    for (int i = 0; i < 50; i++) {
+      if (i % 3 == 2) continue;  // absent
+      WriteBatch b;
+      if (i % 7 == 0) {
+        b.Put(0, names[i], "gone", past);
+      } else {
+        b.Put(0, names[i], "v" + std::to_string(i));
+      }
+      ASSERT_OK(rdb->Write(b));
+    }
+    std::vector<std::string_view> keys(names.begin(), names.end());
+    ASSERT_GT(keys.size(), 3 * DB::kMaxPrefetch);
+    std::vector<std::string> want(keys.size(), "<none>");
+    for (size_t i = 0; i < keys.size(); i++) {
+      Status s = rdb->Read(0, keys[i], [&](std::string_view v, int64_t) { want[i].assign(v); });
+      ASSERT_TRUE(s.ok() || s.IsNotFound()) << s.ToString();
+    }
+    std::vector<std::string> got(keys.size(), "<none>");
+    size_t last = 0, calls = 0;
+    ASSERT_OK(rdb->ReadMany(0, keys, [&](size_t i, std::string_view v, int64_t) {
+      EXPECT_TRUE(calls == 0 || i > last) << "out of order: " << i << " after " << last;
+      last = i;
+      calls++;
+      got[i].assign(v);
+    }));
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got[50], "v3");
+    EXPECT_EQ(got[0], "<none>");  // expired
+    // Another database holds none of them; an empty list reads nothing.
+    ASSERT_OK(rdb->ReadMany(1, keys, [&](size_t i, std::string_view, int64_t) {
+      ADD_FAILURE() << "found " << i << " in database 1";
+    }));
+    ASSERT_OK(rdb->ReadMany(0, {}, [&](size_t, std::string_view, int64_t) { ADD_FAILURE(); }));
+    EXPECT_TRUE(
+        rdb->ReadMany(1u << 30, keys, [&](size_t, std::string_view, int64_t) { ADD_FAILURE(); })
+            .IsInvalidArgument());
+    ASSERT_OK(rdb->Close());
+    EXPECT_TRUE(rdb->ReadMany(0, keys, [&](size_t, std::string_view, int64_t) { ADD_FAILURE(); })
+                    .IsClosed());
+  }
+}
+
 TEST_F(PartitionedTest, ScanVisitsEveryKeyAcrossPartitions) {
   Open();
   std::set<std::string> want;

@@ -166,6 +166,21 @@ TEST_F(StringsTest, GetEx) {
 TEST_F(StringsTest, MGetMSetMSetNx) {
   EXPECT_EQ(R("MSET", "a", "1", "b", "2"), "OK");
   EXPECT_EQ(R("MGET", "a", "nope", "b"), "[\"1\", (nil), \"2\"]");
+  EXPECT_EQ(hits(), 2);
+  EXPECT_EQ(misses(), 1);
+  // Missing keys first and last, a key twice, more keys than one engine
+  // lock's worth (16): each answered in its place and counted once.
+  std::vector<std::string> mget = {"MGET", "nope"};
+  std::string want = "[(nil)";
+  for (int i = 0; i < 20; i++) {
+    mget.push_back(i % 2 ? "a" : "b");
+    want += i % 2 ? ", \"1\"" : ", \"2\"";
+  }
+  mget.insert(mget.end(), {"nope2", "nope3"});
+  want += ", (nil), (nil)]";
+  EXPECT_EQ(Run(mget), want);
+  EXPECT_EQ(hits(), 22);
+  EXPECT_EQ(misses(), 4);
   EXPECT_EQ(R("MSET", "a", "1", "b"), "(error) ERR wrong number of arguments for 'mset' command");
   EXPECT_EQ(R("MSETNX", "a", "1", "c"),
             "(error) ERR wrong number of arguments for 'msetnx' command");

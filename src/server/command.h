@@ -69,6 +69,10 @@ enum Flag : uint32_t {
   kRandom = 1u << 11,
   // Reply order is not deterministic (nondeterministic_output_order), e.g. KEYS.
   kSortForScript = 1u << 12,
+  // The command fetches its keys' index memory together itself (MGET, with
+  // DB::ReadMany), so the dispatcher does not (Server::PrefetchKeys).
+  // Internal: not reported by COMMAND INFO.
+  kFetchesKeys = 1u << 13,
 };
 }  // namespace cmd
 

@@ -202,7 +202,7 @@ void Server::Dispatch(Client& c, std::span<const std::string_view> args) {
 // the pipeline look-ahead (Server::PrefetchAhead) if they can be.
 void Server::PrefetchKeys(Client& c, const CommandSpec& spec,
                           std::span<const std::string_view> args) {
-  if (spec.first_key <= 0 || spec.key_step <= 0) return;
+  if (spec.first_key <= 0 || spec.key_step <= 0 || (spec.flags & cmd::kFetchesKeys)) return;
   const int argc = static_cast<int>(args.size());
   const int last = std::min(spec.last_key < 0 ? argc + spec.last_key : spec.last_key, argc - 1);
   if ((last - spec.first_key) / spec.key_step < 1) return;  // one key (or none)

@@ -441,8 +441,17 @@ Status DBImpl::DecodeBatch(const WriteBatch& batch, std::vector<DecodedOp>* ops_
 Status DBImpl::ValidateAndApplyLocked(const WriteBatch& batch, bool more_follows, uint64_t* seq) {
   const std::string& rep = internal::WriteBatchAccess::Rep(batch);
 
-  // Validate every op before applying any: a batch is all or nothing.
-  std::vector<DecodedOp> ops;
+  // Validate every op before applying any: a batch is all or nothing. The
+  // ops' views point into the batch, so decoded_ holds nothing past this
+  // call; a large batch's room is given back rather than kept.
+  std::vector<DecodedOp>& ops = decoded_;
+  ops.clear();
+  struct GiveBackLarge {
+    std::vector<DecodedOp>& v;
+    ~GiveBackLarge() {
+      if (v.capacity() > 256) std::vector<DecodedOp>().swap(v);
+    }
+  } give_back{ops};
   Status s = DecodeBatch(batch, &ops);
   if (!s.ok()) return s;
   uint64_t group_size = (group_open_ || more_follows) ? group_ops_.size() : 0;

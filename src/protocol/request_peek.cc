@@ -1,6 +1,7 @@
 // PeekSecondArgs (see request_peek.h).
 #include "protocol/request_peek.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace walnut::protocol {
@@ -9,15 +10,17 @@ namespace {
 // Reads "<digits>\r\n" at in[*pos] (after the '*' or '$'): at most 10
 // digits, so no overflow and nothing the parser's limits would allow is
 // missed. False for anything else, which ends the peek.
-bool ReadLength(std::string_view in, size_t* pos, uint64_t* out) {
+// Inlined, with one bound for the digit loop: it runs four times per SET
+// peeked, and as a call it was most of the peek's instructions.
+[[gnu::always_inline]] inline bool ReadLength(std::string_view in, size_t* pos, uint64_t* out) {
   size_t p = *pos;
   const size_t start = p;
+  const size_t end = std::min(in.size(), start + 10);
   uint64_t v = 0;
-  while (p < in.size() && p - start < 10) {
+  for (; p < end; p++) {
     const unsigned d = static_cast<unsigned char>(in[p]) - '0';
     if (d > 9) break;
     v = v * 10 + d;
-    p++;
   }
   if (p == start || in.size() - p < 2 || in[p] != '\r' || in[p + 1] != '\n') return false;
   *pos = p + 2;

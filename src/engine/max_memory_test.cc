@@ -335,7 +335,9 @@ TEST_F(MaxMemoryTest, DamageUnderAnEvictedValueIsAnErrorNotWrongData) {
   ASSERT_FALSE(got.ok()) << "served " << *got;
   EXPECT_TRUE(got.status().IsCorruption());
   for (auto& [k, v] : model) {
-    if (k != victim2) ASSERT_EQ(*db->Get(k), v) << k;
+    if (k != victim2) {
+      ASSERT_EQ(*db->Get(k), v) << k;
+    }
   }
 }
 

@@ -590,8 +590,11 @@ void Server::UpdateInterest(Client& c) {
   if (c.close_now) return;
   bool want_write = c.pending_output() > 0 || (c.tls && c.tls->read_needs_writable());
   bool want_read = (c.reading && !c.close_after_reply) || (c.tls && c.tls->write_needs_readable());
-  uint32_t events = (want_read ? EPOLLIN : 0) | (want_write ? EPOLLOUT : 0);
-  uint32_t current = (c.reading_registered ? EPOLLIN : 0) | (c.want_write ? EPOLLOUT : 0);
+  // EPOLLIN and EPOLLOUT are enumerators in glibc: as uint32_t, so `?:`
+  // does not mix an enum with an int.
+  constexpr uint32_t kIn = EPOLLIN, kOut = EPOLLOUT;
+  uint32_t events = (want_read ? kIn : 0) | (want_write ? kOut : 0);
+  uint32_t current = (c.reading_registered ? kIn : 0) | (c.want_write ? kOut : 0);
   if (events == current) return;
   epoll_event ev{};
   ev.events = events;

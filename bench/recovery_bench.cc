@@ -59,7 +59,7 @@ double ReadFloor(const std::string& dir, uint64_t* bytes) {
 }
 
 std::string Key(uint64_t i) {
-  char k[17];
+  char k[32];  // room for any 64-bit number: no truncation warning
   std::snprintf(k, sizeof(k), "key:%012llu", static_cast<unsigned long long>(i));
   return std::string(k, 16);
 }

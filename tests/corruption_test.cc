@@ -390,7 +390,9 @@ TEST(Corruption, RandomDamageIsDetectedAndNeverServed) {
     if (check.ok() && check->damaged) {
       EXPECT_EQ(check->torn_tail, db.ok()) << where << ": " << check->first_damage;
     }
-    if (d.must_detect) EXPECT_TRUE(check_says_damage) << where << ": damage not reported";
+    if (d.must_detect) {
+      EXPECT_TRUE(check_says_damage) << where << ": damage not reported";
+    }
     if (!d.must_detect && !d.may_be_clean) {
       EXPECT_TRUE(check_says_damage) << where << ": damage not reported";
     }

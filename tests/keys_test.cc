@@ -401,7 +401,9 @@ TEST_F(KeysVsRedis, DumpRestoreInterchange) {
     auto r = r_.Raw({"DUMP", key});
     ASSERT_TRUE(w && r && w->type == REDIS_REPLY_STRING && r->type == REDIS_REPLY_STRING);
     const std::string wp(w->str, w->len), rp(r->str, r->len);
-    if (values[i].size() <= 20) EXPECT_EQ(wp, rp) << "DUMP of value " << i;
+    if (values[i].size() <= 20) {
+      EXPECT_EQ(wp, rp) << "DUMP of value " << i;
+    }
     // Redis's payload restores in Walnut, Walnut's in Redis.
     EXPECT_EQ(c_.CmdArgv({"RESTORE", key + "x", "0", rp}), "OK");
     EXPECT_EQ(r_.CmdArgv({"RESTORE", key + "x", "0", wp}), "OK");

@@ -489,7 +489,9 @@ TEST(HostileClientsTest, MalformedRespGetsRedisErrorsAndClosesOnlyThatConnection
     SCOPED_TRACE(m.name);
     std::string got = Exchange(server.port(), m);
     EXPECT_EQ(got, m.reply);
-    if (compare) EXPECT_EQ(Exchange(redis.port(), m), got) << "redis-server differs";
+    if (compare) {
+      EXPECT_EQ(Exchange(redis.port(), m), got) << "redis-server differs";
+    }
     closing += m.closes ? 1 : 0;
     // Everyone else is unaffected.
     EXPECT_TRUE(Promptly(admin, {"PING"}, "PONG"));

@@ -62,7 +62,9 @@ TEST_P(PowerCut, KeepsWhatTheModePromises) {
       ASSERT_TRUE((*db)->Get("k" + std::to_string(i)).status().IsNotFound())
           << "round " << round << ": k" << i << " survived but k" << present << " did not";
     }
-    if (mode == FsyncMode::kAlways) ASSERT_EQ(present, next) << "round " << round;
+    if (mode == FsyncMode::kAlways) {
+      ASSERT_EQ(present, next) << "round " << round;
+    }
     next = present;
     int n = int(rng() % 400) + 1;
     int durable_upto = next;
@@ -129,7 +131,9 @@ void OpenAfterCut(const std::string& dir, const Options& o, FsyncMode mode, int 
     ASSERT_TRUE(db->Get("k" + std::to_string(i)).status().IsNotFound())
         << "round " << round << ": k" << i << " survived but k" << present << " did not";
   }
-  if (mode == FsyncMode::kAlways) ASSERT_EQ(present, next) << "round " << round;
+  if (mode == FsyncMode::kAlways) {
+    ASSERT_EQ(present, next) << "round " << round;
+  }
   next = present;
 }
 

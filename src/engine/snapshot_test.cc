@@ -175,7 +175,9 @@ TEST_F(SnapshotTest, SnapshotOfAnotherImageIsNotUsed) {
   WriteAll(base, bytes + std::string(1, '\0'));
   auto r = DB::Open(dir.path(), opts);
   // Whatever the image now says, the snapshot must not have been trusted.
-  if (r.ok()) EXPECT_EQ((*r)->Stats().recovery.snapshot_keys, 0u);
+  if (r.ok()) {
+    EXPECT_EQ((*r)->Stats().recovery.snapshot_keys, 0u);
+  }
 }
 
 TEST_F(SnapshotTest, ValueDamagedOnDiskIsRefusedNeverServed) {

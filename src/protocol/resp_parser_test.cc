@@ -326,8 +326,12 @@ TEST(RespParser, HeaderEdgeCases) {
   for (const Case& c : cases) {
     RequestParser p;
     EXPECT_EQ(p.Parse(c.in), c.want) << c.in;
-    if (c.want == R::kError) EXPECT_EQ(p.error(), c.error) << c.in;
-    if (c.want == R::kOk) EXPECT_EQ(p.consumed(), c.in.size()) << c.in;
+    if (c.want == R::kError) {
+      EXPECT_EQ(p.error(), c.error) << c.in;
+    }
+    if (c.want == R::kOk) {
+      EXPECT_EQ(p.consumed(), c.in.size()) << c.in;
+    }
   }
 }
 

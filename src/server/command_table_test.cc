@@ -9,10 +9,19 @@ namespace {
 
 void Nop(CommandContext&) {}
 
+// A row with only the fields these tests look at (the rest default).
+CommandSpec Spec(std::string_view name, int arity, CommandHandler handler = nullptr) {
+  CommandSpec s;
+  s.name = name;
+  s.arity = arity;
+  s.handler = handler;
+  return s;
+}
+
 TEST(CommandTable, FindIsCaseInsensitive) {
   CommandTable t;
-  t.Register({.name = "get", .arity = 2, .handler = Nop});
-  t.Register({.name = "set", .arity = -3, .handler = Nop});
+  t.Register(Spec("get", 2, Nop));
+  t.Register(Spec("set", -3, Nop));
   ASSERT_NE(t.Find("GET"), nullptr);
   EXPECT_EQ(t.Find("gEt")->name, "get");
   EXPECT_EQ(t.Find("Set")->arity, -3);
@@ -23,8 +32,8 @@ TEST(CommandTable, FindIsCaseInsensitive) {
 
 TEST(CommandTable, Subcommands) {
   CommandTable t;
-  CommandSpec c{.name = "client", .arity = -2};
-  c.subcommands = {CommandSpec{.name = "id", .arity = 2, .handler = Nop}};
+  CommandSpec c = Spec("client", -2);
+  c.subcommands = {Spec("id", 2, Nop)};
   t.Register(std::move(c));
   const CommandSpec* client = t.Find("CLIENT");
   ASSERT_NE(client, nullptr);

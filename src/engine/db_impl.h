@@ -294,7 +294,7 @@ class DBImpl final : public DB {
   std::string pending_;  // encoded records not yet written
   std::string spare_;    // recycled buffer for pending_
   // ValidateAndApplyLocked's decoded ops, kept for the next batch: a vector
-  // made per write cost an allocation per SET (~4% of its instructions).
+  // made per write cost an allocation per SET (~3% of its instructions).
   std::vector<DecodedOp> decoded_;
   uint64_t last_seq_ = 0;        // newest record encoded
   uint64_t written_seq_ = 0;     // newest record written to the OS

@@ -53,6 +53,9 @@ ROWS = [
     # The same MGET as compare_redis.py: 10 random keys of the SET key space.
     ("MGET 10 keys", ["-c", "50", "-r", "1000000", "MGET"] +
      ["key:__rand_int__"] * 10, True),
+    # The same MSET and INCR as compare_redis.py (MSET: redis-benchmark's 10 keys).
+    ("MSET 10 keys", BASE + ["-t", "mset"], False),
+    ("INCR p1", BASE + ["-t", "incr"], False),
 ]
 SERVERS = [
     # column title, kind, extra server flags

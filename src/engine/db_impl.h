@@ -82,9 +82,18 @@ class DBImpl final : public DB {
   uint64_t NextSeqLocked() const { return last_seq_ + 1; }
   // Checks a batch as Write would, without applying it.
   Status ValidateBatch(const WriteBatch& batch) const;
-  // Applies a (validated) part and appends it as one record that starts with
-  // txn_op, even if no op changed anything: recovery looks for every part.
-  uint64_t AppendCrossLocked(const WriteBatch& part, std::string_view txn_op);
+  // Decodes and checks every op of a batch as Write would (all or nothing).
+  // Every partition has the same limits, so one partition's check of a whole
+  // multi-partition batch is the check of each of its parts.
+  Status DecodeBatch(const WriteBatch& batch, std::vector<DecodedOp>* ops) const;
+  // In AppendCrossLocked's `dest`: an op without a key, which every part has.
+  static constexpr uint32_t kEveryPartition = UINT32_MAX;
+  // Applies this partition's part of a decoded, validated multi-partition
+  // write (the ops whose dest is `self` or kEveryPartition, in order) and
+  // appends it as one record that starts with txn_op, even if no op changed
+  // anything: recovery looks for every part.
+  uint64_t AppendCrossLocked(std::span<const DecodedOp> ops, std::span<const uint32_t> dest,
+                             uint32_t self, std::string_view txn_op);
   // Closes this thread's open atomic group as one part of a cross write.
   void CloseGroupCrossLocked(std::string_view txn_op);
   // Drops this thread's open group without logging it (its ops stay applied
@@ -194,9 +203,7 @@ class DBImpl final : public DB {
   static constexpr std::chrono::microseconds kBackoff{100};
 
   void Log(LogLevel level, std::string_view msg) const;
-  Status PrepareDir();  // creates and locks the directory, removes temp files
-  // Decodes and checks every op of a batch (all or nothing).
-  Status DecodeBatch(const WriteBatch& batch, std::vector<DecodedOp>* ops) const;
+  Status PrepareDir();           // creates and locks the directory, removes temp files
   Status CheckWritable() const;  // requires mu_
   // Waits until no other thread's atomic group is open. Requires mu_.
   Status WaitForGroup(Lock& lk);

@@ -12,14 +12,15 @@ Status DBImpl::ValidateBatch(const WriteBatch& batch) const {
   return DecodeBatch(batch, &ops);
 }
 
-uint64_t DBImpl::AppendCrossLocked(const WriteBatch& part, std::string_view txn_op) {
-  std::vector<DecodedOp> ops;
-  (void)DecodeBatch(part, &ops);  // the caller validated it
+uint64_t DBImpl::AppendCrossLocked(std::span<const DecodedOp> ops, std::span<const uint32_t> dest,
+                                   uint32_t self, std::string_view txn_op) {
   const int64_t now = NowMs();
   size_t start = wal::BeginRecord(&pending_);
   pending_.append(txn_op);
   uint32_t count = 1;
-  for (const auto& op : ops) {
+  for (size_t i = 0; i < ops.size(); i++) {
+    if (dest[i] != self && dest[i] != kEveryPartition) continue;
+    const DecodedOp& op = ops[i];
     if (op.code == wal::kSwapDb) NoteSwapLocked(op);
     if (ks_.Apply(op, now)) {
       pending_.append(op.encoded.data(), op.encoded.size());

@@ -1,6 +1,7 @@
 #include "engine/partitioned_db.h"
 
 #include <algorithm>
+#include <bitset>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -306,12 +307,51 @@ Status PartitionedDB::Split(const WriteBatch& batch, std::vector<WriteBatch>* pa
   return Status::OK();
 }
 
-Status PartitionedDB::AppendCross(std::vector<WriteBatch>& parts,
-                                  const std::vector<uint32_t>& touched, uint64_t* txn) {
-  for (uint32_t i : touched) {
-    Status s = parts_[i]->ValidateBatch(parts[i]);
-    if (!s.ok()) return s;
+Status PartitionedDB::Route(const WriteBatch& batch, RoutedBatch* out) const {
+  out->ops.clear();
+  out->dest.clear();
+  out->touched.clear();
+  // Every partition has the same limits (databases, key and value sizes), so
+  // checking the whole batch once is checking each partition's part of it.
+  Status s = parts_[0]->DecodeBatch(batch, &out->ops);
+  if (!s.ok()) return s;
+  std::bitset<wal::kMaxPartitions> touched;
+  out->dest.reserve(out->ops.size());
+  for (const DecodedOp& op : out->ops) {
+    switch (op.code) {
+      case wal::kFlushDb:
+      case wal::kFlushAll:
+      case wal::kSwapDb:
+        out->dest.push_back(DBImpl::kEveryPartition);
+        touched.set();
+        break;
+      default: {
+        const uint32_t p = PartitionOf(op.key);
+        out->dest.push_back(p);
+        touched.set(p);
+      }
+    }
   }
+  for (uint32_t i = 0; i < parts_.size(); i++) {
+    if (touched.test(i)) out->touched.push_back(i);
+  }
+  return Status::OK();
+}
+
+PartitionedDB::RoutedBatch& PartitionedDB::ScratchRoute::Mine() {
+  // One per thread: writers may be many threads of an embedding program.
+  static thread_local RoutedBatch routed;
+  return routed;
+}
+
+PartitionedDB::ScratchRoute::ScratchRoute() : b_(Mine()) {}
+
+PartitionedDB::ScratchRoute::~ScratchRoute() {
+  if (b_.ops.capacity() > 256) b_ = RoutedBatch();
+}
+
+Status PartitionedDB::AppendCross(const RoutedBatch& batch, uint64_t* txn) {
+  const std::vector<uint32_t>& touched = batch.touched;
   // Lock every participant, in partition order (no group is open anywhere:
   // we hold cross_mu_, so nothing can wait on a lock we hold).
   std::vector<std::unique_lock<std::mutex>> locks;
@@ -322,11 +362,12 @@ Status PartitionedDB::AppendCross(std::vector<WriteBatch>& parts,
     if (!s.ok()) return s;  // nothing applied anywhere
   }
   std::vector<TxnPart> where;
+  where.reserve(touched.size());
   for (uint32_t i : touched) where.push_back(TxnPart{i, parts_[i]->NextSeqLocked()});
   *txn = next_txn_++;
   std::string txn_op;
   EncodeTxnOp(&txn_op, *txn, where);
-  for (uint32_t i : touched) parts_[i]->AppendCrossLocked(parts[i], txn_op);
+  for (uint32_t i : touched) parts_[i]->AppendCrossLocked(batch.ops, batch.dest, i, txn_op);
   return Status::OK();
 }
 
@@ -336,20 +377,21 @@ Status PartitionedDB::Write(const WriteBatch& batch, const WriteOptions& wo) {
     return Status::InvalidArgument("Write called while this thread has an atomic group open");
   }
   if (int only = OnlyPartition(batch); only >= 0) return Note(parts_[only]->Write(batch, wo));
-  std::vector<WriteBatch> parts;
-  std::vector<uint32_t> touched;
-  Status s = Split(batch, &parts, &touched);
+  ScratchRoute scratch;
+  RoutedBatch& routed = scratch.get();
+  Status s = Route(batch, &routed);
   if (!s.ok()) return s;
-  if (touched.empty()) return Status::OK();
-  if (touched.size() == 1) return Note(parts_[touched[0]]->Write(parts[touched[0]], wo));
+  if (routed.touched.empty()) return Status::OK();
+  // One partition touched: every op goes to it, so the batch does as it is.
+  if (routed.touched.size() == 1) return Note(parts_[routed.touched[0]]->Write(batch, wo));
   {
     std::lock_guard<std::mutex> g(cross_mu_);
     uint64_t txn;
-    s = AppendCross(parts, touched, &txn);
+    s = AppendCross(routed, &txn);
     if (!s.ok()) return s;
   }
   // Acknowledged only once every part is written (and synced if asked).
-  return Note(FlushParts(touched, wo.sync || opts_.fsync == FsyncMode::kAlways));
+  return Note(FlushParts(routed.touched, wo.sync || opts_.fsync == FsyncMode::kAlways));
 }
 
 Status PartitionedDB::Put(std::string_view key, std::string_view value, const WriteOptions& wo) {
@@ -372,23 +414,26 @@ Result<uint64_t> PartitionedDB::WriteDeferred(const WriteBatch& batch, bool more
       return r;
     }
   }
-  std::vector<WriteBatch> parts;
-  std::vector<uint32_t> touched;
-  Status s = Split(batch, &parts, &touched);
   if (!mine && !more_follows) {
+    ScratchRoute scratch;
+    RoutedBatch& routed = scratch.get();
+    Status s = Route(batch, &routed);
     if (!s.ok()) return s;
-    if (touched.empty()) return uint64_t(0);
-    if (touched.size() == 1) {
-      auto r = parts_[touched[0]]->WriteDeferred(parts[touched[0]], false);
+    if (routed.touched.empty()) return uint64_t(0);
+    if (routed.touched.size() == 1) {
+      auto r = parts_[routed.touched[0]]->WriteDeferred(batch, false);
       if (!r.ok()) return Note(r.status());
       return r;
     }
     std::lock_guard<std::mutex> g(cross_mu_);
     uint64_t txn;
-    s = AppendCross(parts, touched, &txn);
+    s = AppendCross(routed, &txn);
     if (!s.ok()) return s;
     return txn;
   }
+  std::vector<WriteBatch> parts;
+  std::vector<uint32_t> touched;
+  Status s = Split(batch, &parts, &touched);
 
   // An atomic group: its batches apply at once, each partition it touches
   // keeps a group open, and closing writes one part per touched partition.

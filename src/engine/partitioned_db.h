@@ -104,9 +104,35 @@ class PartitionedDB final : public DB {
   // all). Fails on a malformed batch.
   Status Split(const WriteBatch& batch, std::vector<WriteBatch>* parts,
                std::vector<uint32_t>* touched) const;
-  // Appends the parts as one multi-partition write. Requires cross_mu_.
-  Status AppendCross(std::vector<WriteBatch>& parts, const std::vector<uint32_t>& touched,
-                     uint64_t* txn);
+  // A batch decoded and checked once, for a multi-partition write: its ops,
+  // the partition each goes to (DBImpl::kEveryPartition for an op without a
+  // key), and the partitions it touches, in order. The ops point into the
+  // batch. Routing and writing from this, instead of from one copied batch
+  // per partition, decodes each op once and hashes each key once here.
+  struct RoutedBatch {
+    std::vector<DecodedOp> ops;
+    std::vector<uint32_t> dest;
+    std::vector<uint32_t> touched;
+  };
+  Status Route(const WriteBatch& batch, RoutedBatch* out) const;
+  // Appends a routed batch as one multi-partition write (touching at least
+  // two partitions). Requires cross_mu_.
+  Status AppendCross(const RoutedBatch& batch, uint64_t* txn);
+  // This thread's RoutedBatch, reused from write to write so that a
+  // multi-key write allocates nothing to route; the room a large batch took
+  // is given back when its write is done.
+  class ScratchRoute {
+   public:
+    ScratchRoute();
+    ~ScratchRoute();
+    ScratchRoute(const ScratchRoute&) = delete;
+    ScratchRoute& operator=(const ScratchRoute&) = delete;
+    RoutedBatch& get() { return b_; }
+
+   private:
+    static RoutedBatch& Mine();
+    RoutedBatch& b_;
+  };
   // Closes the open group in every partition it touched. Requires cross_mu_.
   Status CloseGroup();
   // Flushes the given partitions, in parallel when they must sync.

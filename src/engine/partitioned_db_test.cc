@@ -255,6 +255,54 @@ TEST_F(PartitionedTest, InvalidBatchChangesNoPartition) {
   EXPECT_EQ(Get(0, keys[1]), "<none>");
 }
 
+// A multi-partition batch is decoded once and each partition applies its
+// ops from it (PartitionedDB::Route): ops must keep their order within every
+// partition, keyless ops (FLUSHDB) must reach every partition at their place
+// in the batch, and a bad op anywhere must change nothing anywhere. Both
+// write paths (Write, and WriteDeferred as the server uses it), and again
+// after a restart.
+TEST_F(PartitionedTest, MixedBatchKeepsItsOrderInEveryPartition) {
+  opts.partitions = 4;
+  Open();
+  auto keys = KeysInEveryPartition("mix");
+  for (int deferred = 0; deferred < 2; deferred++) {
+    SCOPED_TRACE(deferred ? "WriteDeferred" : "Write");
+    auto write = [&](const WriteBatch& b) -> Status {
+      if (!deferred) return db->Write(b);
+      auto r = db->WriteDeferred(b, false);
+      if (!r.ok()) return r.status();
+      return db->FlushLog(false);
+    };
+    WriteBatch b;
+    for (auto& k : keys) b.Put(0, k, "before-flush");
+    b.Put(1, keys[1], "db1");
+    b.FlushDb(0);
+    b.Put(0, keys[0], "v1");
+    b.Delete(0, keys[0]);
+    b.Put(0, keys[0], "v2");
+    b.Put(0, keys[2], "only");
+    ASSERT_OK(write(b));
+    for (int round = 0; round < 2; round++) {
+      EXPECT_EQ(Get(0, keys[0]), "v2");
+      EXPECT_EQ(Get(0, keys[1]), "<none>");
+      EXPECT_EQ(Get(0, keys[2]), "only");
+      EXPECT_EQ(Get(1, keys[1]), "db1");
+      EXPECT_EQ(db->KeyCount(0), 2u);
+      Reopen();
+    }
+    WriteBatch bad;
+    bad.Put(0, keys[3], "x");
+    bad.Delete(0, keys[0]);
+    bad.Put(999, keys[1], "no such database");
+    EXPECT_TRUE(write(bad).IsInvalidArgument());
+    EXPECT_EQ(Get(0, keys[3]), "<none>");
+    EXPECT_EQ(Get(0, keys[0]), "v2");
+    WriteBatch flush;
+    flush.FlushAll();
+    ASSERT_OK(write(flush));
+  }
+}
+
 // The crash this design exists for: a multi-partition write whose part in
 // one partition reached the disk while the part in another did not. After
 // the crash no part of it may be visible, now or ever.

@@ -98,7 +98,7 @@ class PartitionedDB final : public DB {
   // generation and switches PARTITIONS to them (repartition.cc).
   Result<PartitionLayout> Repartition(const PartitionLayout& from, uint32_t count);
   // The partition all of the batch's ops go to, or -1 (several, or an op
-  // without a key, or a malformed batch).
+  // without a key, a malformed batch, or 8 ops or more, which Route takes).
   int OnlyPartition(const WriteBatch& batch) const;
   // Splits a batch into one batch per partition (ops without a key go to
   // all). Fails on a malformed batch.
@@ -113,11 +113,16 @@ class PartitionedDB final : public DB {
     std::vector<DecodedOp> ops;
     std::vector<uint32_t> dest;
     std::vector<uint32_t> touched;
+    // AppendCross's room: the participants' locks, their parts' sequences,
+    // the encoded kTxn op.
+    std::vector<std::unique_lock<std::mutex>> locks;
+    std::vector<TxnPart> where;
+    std::string txn_op;
   };
   Status Route(const WriteBatch& batch, RoutedBatch* out) const;
   // Appends a routed batch as one multi-partition write (touching at least
-  // two partitions). Requires cross_mu_.
-  Status AppendCross(const RoutedBatch& batch, uint64_t* txn);
+  // two partitions). Requires cross_mu_; holds no partition lock on return.
+  Status AppendCross(RoutedBatch* batch, uint64_t* txn);
   // This thread's RoutedBatch, reused from write to write so that a
   // multi-key write allocates nothing to route; the room a large batch took
   // is given back when its write is done.

@@ -297,6 +297,17 @@ TEST_F(PartitionedTest, MixedBatchKeepsItsOrderInEveryPartition) {
     EXPECT_TRUE(write(bad).IsInvalidArgument());
     EXPECT_EQ(Get(0, keys[3]), "<none>");
     EXPECT_EQ(Get(0, keys[0]), "v2");
+    // Nine ops, all in one partition: routed whole to it.
+    WriteBatch same;
+    std::vector<std::string> in_one;
+    for (int i = 0; in_one.size() < 9; i++) {
+      std::string k = "same" + std::to_string(i);
+      if (pdb()->PartitionOf(k) == pdb()->PartitionOf(keys[1])) in_one.push_back(k);
+    }
+    for (auto& k : in_one) same.Put(0, k, k + "!");
+    ASSERT_OK(write(same));
+    Reopen();
+    for (auto& k : in_one) EXPECT_EQ(Get(0, k), k + "!");
     WriteBatch flush;
     flush.FlushAll();
     ASSERT_OK(write(flush));

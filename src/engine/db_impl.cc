@@ -378,8 +378,10 @@ Status DBImpl::AppendLocked(Lock& lk, const WriteBatch& batch, bool more_follows
     // batch adds nothing: closing a group only frames bytes already reserved.
     const size_t rep = internal::WriteBatchAccess::Rep(batch).size();
     const bool joins_group = group_open_ && group_owner_ == std::this_thread::get_id();
-    uint64_t need =
-        rep == 0 ? 0 : rep + (joins_group ? 0 : wal::kRecordHeaderSize + wal::kBatchPrefixSize);
+    uint64_t need = rep == 0 ? 0
+                             : rep + (joins_group ? 0
+                                                  : wal::kRecordHeaderSize + wal::kBatchPrefixSize +
+                                                        cross_frame_extra_);
     s = need == 0 ? Status::OK() : ReserveLocked(lk, need);
   }
   if (!s.ok()) {
@@ -586,8 +588,23 @@ uint64_t DBImpl::ReserveTarget(uint64_t from) const {
 uint64_t DBImpl::AcceptedEndLocked() const {
   uint64_t end = segments_.empty() ? 0 : segments_.back().size;
   end += inflight_ + pending_.size();
-  if (group_open_) end += group_ops_.size() + wal::kRecordHeaderSize + wal::kBatchPrefixSize;
+  // An open group's frame counts a kTxn op too: PartitionedDB may close it
+  // as one part of a cross write (CloseGroupCrossLocked).
+  if (group_open_) {
+    end += group_ops_.size() + wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_;
+  }
   return end;
+}
+
+void DBImpl::AskReserveAheadLocked() {
+  if (zero_fill_ && !grow_asked_ && ReserveAheadDueLocked()) {
+    grow_asked_ = true;
+    {
+      std::lock_guard<std::mutex> g(sync_mu_);
+      sync_wake_ = true;
+    }
+    sync_cv_.notify_all();
+  }
 }
 
 Status DBImpl::ReserveLocked(Lock& lk, uint64_t need) {
@@ -602,14 +619,7 @@ Status DBImpl::ReserveLocked(Lock& lk, uint64_t need) {
     } else if (!rolling_ && AcceptedEndLocked() + need <= reserved_) {
       // The common case: nothing to do, but maybe ask for the next step of
       // the reservation early, so that no writer has to make it.
-      if (zero_fill_ && !grow_asked_ && ReserveAheadDueLocked()) {
-        grow_asked_ = true;
-        {
-          std::lock_guard<std::mutex> g(sync_mu_);
-          sync_wake_ = true;
-        }
-        sync_cv_.notify_all();
-      }
+      AskReserveAheadLocked();
       return Status::OK();
     }
     if (flushing_) {

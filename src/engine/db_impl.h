@@ -72,13 +72,21 @@ class DBImpl final : public DB {
   // participant with LockForCross, in partition order, while holding the
   // PartitionedDB's cross lock (so no atomic group is open anywhere).
   std::unique_lock<std::mutex> LockForCross() { return LockForeground(); }
-  // Multi-partition parts reserve no space of their own (see the class
-  // comment); they are refused while the disk is full.
-  Status WritableLocked() const {
-    Status s = CheckWritable();
-    if (s.ok() && disk_full_) return space_error_;
-    return s;
-  }
+  // Space for multi-partition parts. A part is one record: its frame, the
+  // kTxn op, and `ops_bytes` of ops; like any record it is placed only below
+  // the reservation (the full-disk invariant in the class comment, and what
+  // keeps the zeros written ahead off records: db_impl_segments.cc).
+  // Whether such a part fits now, without waiting: *room is false while the
+  // partition is full, rolling over or short of reserved room. Fails only if
+  // the partition refuses writes for good. Requires mu_ (LockForCross).
+  Status RoomForCrossLocked(uint64_t ops_bytes, bool* room);
+  // Makes that room, as a write does (may wait, may roll over, may enter or
+  // leave the disk-full state; NoSpace: refused up front). Takes mu_.
+  Status ReserveForCross(uint64_t ops_bytes);
+  // This partition belongs to a directory of `partitions` partitions: every
+  // record frame it reserves counts a kTxn op for that many, so that any
+  // record, or an atomic group's, can become a part of a cross write.
+  void SetCrossPartitions(uint32_t partitions);
   uint64_t NextSeqLocked() const { return last_seq_ + 1; }
   // Checks a batch as Write would, without applying it.
   Status ValidateBatch(const WriteBatch& batch) const;
@@ -276,6 +284,9 @@ class DBImpl final : public DB {
   // disk-full state by the outcome.
   Status TryMakeRoomLocked(Lock& lk, uint64_t need);
   void EnterDiskFullLocked(const Status& s, uint64_t need);
+  // With zero_fill_: asks the background thread for the next step of the
+  // reservation if it is due and not asked for yet. Requires mu_.
+  void AskReserveAheadLocked();
   void SyncThreadMain();
   // The automatic compaction policy (Options::auto_compact).
   void CompactThreadMain();
@@ -287,6 +298,9 @@ class DBImpl final : public DB {
   const Options opts_;
   Env* const env_;
   const bool zero_fill_;  // Options::log_prefill resolved: reserve with written zeros
+  // Bytes every reserved record frame adds for a kTxn op (SetCrossPartitions;
+  // 0 outside a partitioned directory).
+  uint64_t cross_frame_extra_ = 0;
   std::unique_ptr<FileLock> dir_lock_;
 
   mutable std::mutex mu_;

@@ -12,6 +12,28 @@ Status DBImpl::ValidateBatch(const WriteBatch& batch) const {
   return DecodeBatch(batch, &ops);
 }
 
+void DBImpl::SetCrossPartitions(uint32_t partitions) {
+  cross_frame_extra_ = MaxTxnOpSize(partitions);
+}
+
+Status DBImpl::RoomForCrossLocked(uint64_t ops_bytes, bool* room) {
+  Status s = CheckWritable();
+  if (!s.ok()) return s;
+  const uint64_t need =
+      ops_bytes + wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_;
+  // The caller holds the cross lock, so no atomic group is open here; the
+  // check is ReserveLocked's own fast path.
+  *room = !disk_full_ && !rolling_ && !group_open_ && AcceptedEndLocked() + need <= reserved_;
+  if (*room) AskReserveAheadLocked();
+  return Status::OK();
+}
+
+Status DBImpl::ReserveForCross(uint64_t ops_bytes) {
+  Lock lk = LockForeground();
+  return ReserveLocked(
+      lk, ops_bytes + wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_);
+}
+
 uint64_t DBImpl::AppendCrossLocked(std::span<const DecodedOp> ops, std::span<const uint32_t> dest,
                                    uint32_t self, std::string_view txn_op) {
   const int64_t now = NowMs();

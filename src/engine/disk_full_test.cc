@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "engine/partitioned_db.h"
 #include "engine/test_util.h"
 #include "env/fault_env.h"
 #include "walnut/db.h"
@@ -37,9 +38,11 @@ class DiskFull : public ::testing::TestWithParam<FsyncMode> {
   // Bytes of every log file, for "the log did not change".
   std::string LogImage() {
     std::string all;
-    for (auto& e : fs::directory_iterator(dir.path())) {
+    // Recursive: a partitioned directory keeps each log in a subdirectory.
+    for (auto& e : fs::recursive_directory_iterator(dir.path())) {
       std::string n = e.path().filename();
-      if (n.rfind("wal-", 0) == 0) all += n + ":" + testing::ReadAll(e.path()) + "|";
+      if (n.rfind("wal-", 0) == 0)
+        all += e.path().string() + ":" + testing::ReadAll(e.path()) + "|";
     }
     return all;
   }
@@ -205,6 +208,75 @@ TEST_P(DiskFull, BackgroundRetryClearsTheStateWithoutWrites) {
   EXPECT_LE(env.allocates + env.appends - attempts, 2 * 2 + 2);
   env.no_space = false;
   EXPECT_TRUE(WaitWritable(**db));
+}
+
+// A write across partitions (MSET, DEL of several keys) is one record per
+// partition. Each part is placed only below its partition's reservation, so
+// a full disk refuses the whole write up front — NoSpace, nothing applied in
+// any partition, nothing logged, not sticky — and writes resume when space
+// is freed. (Parts that skipped the reservation ran past the preallocated
+// space: the write to the log failed, which stops all writes until restart.)
+TEST_P(DiskFull, MultiPartitionWriteIsRefusedWholeAndResumes) {
+  Options o = Opts();
+  o.partitions = 2;
+  int acked = 0;  // batches; batch b writes keys "b<b>-<j>", j < 4
+  auto batch = [](int b) {
+    WriteBatch w;
+    for (int j = 0; j < 4; j++)
+      w.Put(0, "b" + std::to_string(b) + "-" + std::to_string(j), Value(b));
+    return w;
+  };
+  {
+    auto db = DB::Open(dir.path(), o);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    auto* pdb = dynamic_cast<PartitionedDB*>(db->get());
+    ASSERT_NE(pdb, nullptr);
+    ASSERT_OK((*db)->Write(batch(acked)));
+    acked++;
+    env.no_space = true;
+    Status s;
+    int cross = 0;  // refused or not, the batches must span both partitions
+    for (; acked < 1000; acked++) {
+      bool seen[2] = {false, false};
+      for (int j = 0; j < 4; j++) {
+        seen[pdb->PartitionOf("b" + std::to_string(acked) + "-" + std::to_string(j))] = true;
+      }
+      cross += seen[0] && seen[1];
+      s = acked % 2 ? (*db)->Write(batch(acked)) : (*db)->WriteDeferred(batch(acked)).status();
+      if (!s.ok()) break;
+      ASSERT_OK((*db)->FlushLog(false));
+    }
+    ASSERT_TRUE(s.IsNoSpace()) << s.ToString();
+    ASSERT_GT(cross, acked / 2);
+    ASSERT_GT(acked, 3);
+    EXPECT_EQ((*db)->Stats().write_error, "");  // not sticky
+    ASSERT_OK((*db)->FlushLog(true));
+    const std::string log_before = LogImage();
+    const uint64_t keys_before = (*db)->KeyCount(0);
+    EXPECT_TRUE((*db)->Write(batch(acked)).IsNoSpace());
+    EXPECT_TRUE((*db)->WriteDeferred(batch(acked)).status().IsNoSpace());
+    for (int j = 0; j < 4; j++) {
+      EXPECT_TRUE(
+          (*db)->Get("b" + std::to_string(acked) + "-" + std::to_string(j)).status().IsNotFound());
+    }
+    EXPECT_EQ((*db)->KeyCount(0), keys_before);
+    EXPECT_EQ(LogImage(), log_before);
+
+    env.no_space = false;
+    ASSERT_TRUE(WaitWritable(**db)) << (*db)->Stats().disk_full_error;
+    for (int i = 0; i < 200; i++, acked++) ASSERT_OK((*db)->Write(batch(acked)));
+    EXPECT_EQ((*db)->Stats().write_error, "");
+    ASSERT_OK((*db)->Close());
+  }
+  auto db = DB::Open(dir.path(), o);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  for (int b = 0; b < acked; b++) {
+    for (int j = 0; j < 4; j++) {
+      auto v = (*db)->Get("b" + std::to_string(b) + "-" + std::to_string(j));
+      ASSERT_TRUE(v.ok()) << b << "-" << j << ": " << v.status().ToString();
+      EXPECT_EQ(*v, Value(b));
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, DiskFull,

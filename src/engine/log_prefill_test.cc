@@ -192,7 +192,11 @@ TEST(LogPrefill, TheBackgroundThreadReservesAheadOfTheWriter) {
 // being written past its end), and reopened; so is the closed directory.
 // Every write must be in both: a zero written over a record would show as a
 // missing key or as damage, which the default recovery refuses.
-TEST(LogPrefill, ConcurrentWritersLoseNothingToTheZeros) {
+// Writers race a zero-writer whose zeros land late; every write must be
+// found after a crash copy and after a clean close. `partitions` > 1 with
+// `keys_per_write` > 1 makes most writes multi-partition ones (MSET), whose
+// parts must also stay below each partition's reservation.
+void RaceTheZeros(uint32_t partitions, int keys_per_write) {
   const uint64_t seed = testing::TestSeed();  // printed; WALNUT_TEST_SEED repeats a run
   SCOPED_TRACE("seed " + std::to_string(seed));
   ScratchDir dir("prefill");
@@ -203,22 +207,29 @@ TEST(LogPrefill, ConcurrentWritersLoseNothingToTheZeros) {
   env.allocate_written_delay_ms = 3;
   Options o = Opts(FsyncMode::kAlways, LogPrefill::kZeros);
   o.env = &env;
-  o.partitions = 1;
+  o.partitions = partitions;
   o.preallocate_bytes = 16 * 1024;  // many steps per segment
   o.segment_size = 256 * 1024;
   auto db = DB::Open(dir.path(), o);
   ASSERT_TRUE(db.ok());
   constexpr int kThreads = 4;
-  constexpr int kPerThread = 1500;
-  auto key = [](int t, int i) { return "t" + std::to_string(t) + "-" + std::to_string(i); };
-  auto value = [seed](int t, int i) {
-    return std::string(size_t((seed + uint64_t(t) * 7919 + uint64_t(i) * 104729) % 900 + 1),
-                       char('a' + (t + i) % 26));
+  const int per_thread = 1500 / keys_per_write;
+  auto key = [](int t, int i, int k) {
+    return "t" + std::to_string(t) + "-" + std::to_string(i) + "-" + std::to_string(k);
+  };
+  auto value = [seed](int t, int i, int k) {
+    return std::string(
+        size_t((seed + uint64_t(t) * 7919 + uint64_t(i) * 104729 + uint64_t(k) * 31) % 900 + 1),
+        char('a' + (t + i + k) % 26));
   };
   std::vector<std::thread> writers;
   for (int t = 0; t < kThreads; t++) {
     writers.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; i++) ASSERT_OK((*db)->Put(key(t, i), value(t, i)));
+      for (int i = 0; i < per_thread; i++) {
+        WriteBatch b;
+        for (int k = 0; k < keys_per_write; k++) b.Put(0, key(t, i, k), value(t, i, k));
+        ASSERT_OK((*db)->Write(b));
+      }
     });
   }
   for (auto& w : writers) w.join();
@@ -231,10 +242,14 @@ TEST(LogPrefill, ConcurrentWritersLoseNothingToTheZeros) {
               (unsigned long long)st.rollovers);
   const std::string copy = dir.Sub("copy");
   fs::create_directory(copy);
-  for (auto& e : fs::directory_iterator(dir.path())) {
-    const std::string name = e.path().filename();
-    if (name == "LOCK" || !e.is_regular_file()) continue;
-    fs::copy_file(e.path(), copy + "/" + name);
+  for (auto& e : fs::recursive_directory_iterator(dir.path())) {
+    const std::string rel = fs::relative(e.path(), dir.path()).string();
+    if (rel.rfind("copy", 0) == 0) continue;
+    if (e.is_directory()) {
+      fs::create_directories(copy + "/" + rel);
+    } else if (e.is_regular_file() && e.path().filename() != "LOCK") {
+      fs::copy_file(e.path(), copy + "/" + rel);
+    }
   }
   ASSERT_OK((*db)->Close());
 
@@ -244,15 +259,21 @@ TEST(LogPrefill, ConcurrentWritersLoseNothingToTheZeros) {
     EXPECT_EQ((*r)->Stats().recovery.torn_tail_bytes, 0u) << path;
     EXPECT_TRUE((*r)->Stats().recovery.notes.empty()) << path;
     for (int t = 0; t < kThreads; t++) {
-      for (int i = 0; i < kPerThread; i++) {
-        auto v = (*r)->Get(key(t, i));
-        ASSERT_TRUE(v.ok()) << path << " " << key(t, i);
-        ASSERT_EQ(*v, value(t, i)) << path << " " << key(t, i);
+      for (int i = 0; i < per_thread; i++) {
+        for (int k = 0; k < keys_per_write; k++) {
+          auto v = (*r)->Get(key(t, i, k));
+          ASSERT_TRUE(v.ok()) << path << " " << key(t, i, k);
+          ASSERT_EQ(*v, value(t, i, k)) << path << " " << key(t, i, k);
+        }
       }
     }
     ASSERT_OK((*r)->Close());
   }
 }
+
+TEST(LogPrefill, ConcurrentWritersLoseNothingToTheZeros) { RaceTheZeros(1, 1); }
+
+TEST(LogPrefill, MultiPartitionWritesLoseNothingToTheZeros) { RaceTheZeros(2, 4); }
 
 }  // namespace
 }  // namespace walnut

@@ -128,6 +128,7 @@ Status PartitionedDB::OpenPartitions(const std::vector<std::string>& dirs) {
     }
     parts_.push_back(std::make_unique<DBImpl>(dirs[i], std::move(po)));
     parts_.back()->SetBeforeInstall([this] { return SyncAllBesideWriters(); });
+    parts_.back()->SetCrossPartitions(n);
   }
   // Fewer partitions than cores (one, under fsync always): each partition's
   // start-up splits its work over two threads, reading the log on one and
@@ -356,6 +357,18 @@ PartitionedDB::ScratchRoute::~ScratchRoute() {
 
 Status PartitionedDB::AppendCross(RoutedBatch* batch, uint64_t* txn) {
   const std::vector<uint32_t>& touched = batch->touched;
+  // Each part's ops' bytes (the partition adds its record's frame and the
+  // kTxn op): the room it needs below its partition's reservation.
+  auto& bytes = batch->bytes;
+  bytes.assign(parts_.size(), 0);
+  for (size_t k = 0; k < batch->ops.size(); k++) {
+    const uint64_t size = batch->ops[k].encoded.size();
+    if (batch->dest[k] != DBImpl::kEveryPartition) {
+      bytes[batch->dest[k]] += size;
+    } else {
+      for (uint32_t i : touched) bytes[i] += size;
+    }
+  }
   // Lock every participant, in partition order (no group is open anywhere:
   // we hold cross_mu_, so nothing can wait on a lock we hold). Every return
   // below releases them all.
@@ -364,11 +377,28 @@ Status PartitionedDB::AppendCross(RoutedBatch* batch, uint64_t* txn) {
     std::vector<std::unique_lock<std::mutex>>& locks;
     ~ReleaseAll() { locks.clear(); }
   } release{locks};
-  locks.clear();
-  for (uint32_t i : touched) locks.push_back(parts_[i]->LockForCross());
-  for (uint32_t i : touched) {
-    Status s = parts_[i]->WritableLocked();
-    if (!s.ok()) return s;  // nothing applied anywhere
+  for (;;) {
+    locks.clear();
+    for (uint32_t i : touched) locks.push_back(parts_[i]->LockForCross());
+    // Nothing is applied until every part has its room: a full disk refuses
+    // the whole write up front, and a part is never placed past its
+    // partition's reservation (where zeros may be being written ahead).
+    bool all_room = true;
+    for (uint32_t i : touched) {
+      bool room;
+      Status s = parts_[i]->RoomForCrossLocked(bytes[i], &room);
+      if (!s.ok()) return s;  // nothing applied anywhere
+      all_room = all_room && room;
+    }
+    if (all_room) break;
+    // Make the room one partition at a time, holding no partition lock (a
+    // rollover or an allocation may wait for that partition's writers), then
+    // look again under all the locks: writers may have used it meanwhile.
+    locks.clear();
+    for (uint32_t i : touched) {
+      Status s = parts_[i]->ReserveForCross(bytes[i]);
+      if (!s.ok()) return s;  // NoSpace: refused, nothing applied anywhere
+    }
   }
   batch->where.clear();
   for (uint32_t i : touched) batch->where.push_back(TxnPart{i, parts_[i]->NextSeqLocked()});

@@ -113,8 +113,9 @@ class PartitionedDB final : public DB {
     std::vector<DecodedOp> ops;
     std::vector<uint32_t> dest;
     std::vector<uint32_t> touched;
-    // AppendCross's room: the participants' locks, their parts' sequences,
-    // the encoded kTxn op.
+    // AppendCross's room: each partition's bytes of ops, the participants'
+    // locks, their parts' sequences, the encoded kTxn op.
+    std::vector<uint64_t> bytes;
     std::vector<std::unique_lock<std::mutex>> locks;
     std::vector<TxnPart> where;
     std::string txn_op;

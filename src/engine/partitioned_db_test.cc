@@ -17,6 +17,8 @@
 #include "common/thread_priority.h"
 #include "engine/partition_layout.h"
 #include "engine/test_util.h"
+#include "engine/wal_format.h"
+#include "engine/write_batch_internal.h"
 #include "walnut/check.h"
 
 namespace walnut {
@@ -84,6 +86,19 @@ struct PartitionedTest : ::testing::Test {
     return false;
   }
 };
+
+// Space for a part of a cross write is reserved before its kTxn op exists
+// (its sequences are read under the locks), with MaxTxnOpSize: the largest
+// op must fit.
+TEST(TxnOpSize, TheLargestOpFitsItsBound) {
+  for (uint32_t n : {1u, 2u, 127u, 128u, uint32_t(wal::kMaxPartitions)}) {
+    std::vector<TxnPart> parts;
+    for (uint32_t i = 0; i < n; i++) parts.push_back(TxnPart{wal::kMaxPartitions - 1 - i, ~0ull});
+    std::string op;
+    EncodeTxnOp(&op, ~0ull, parts);
+    EXPECT_LE(op.size(), MaxTxnOpSize(n)) << n << " parts";
+  }
+}
 
 TEST_F(PartitionedTest, LayoutRoutingAndBalance) {
   Open();

@@ -39,6 +39,11 @@ struct TxnPart {
 };
 // Appends a kTxn op (see wal_format.h) to *out.
 void EncodeTxnOp(std::string* out, uint64_t txn_id, const std::vector<TxnPart>& parts);
+// The most bytes EncodeTxnOp writes for `parts` parts: code, flags varint,
+// fixed64 id, count varint (2 bytes up to wal::kMaxPartitions), and per part
+// a partition varint (2) and a sequence varint (10). Space for a part is
+// reserved with this before its sequence is known.
+constexpr uint64_t MaxTxnOpSize(uint64_t parts) { return 1 + 1 + 8 + 2 + parts * (2 + 10); }
 // The parts of a decoded kTxn op (DecodeOp has already validated them).
 std::vector<TxnPart> TxnParts(const DecodedOp& op);
 

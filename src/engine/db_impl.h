@@ -83,6 +83,10 @@ class DBImpl final : public DB {
   // Makes that room, as a write does (may wait, may roll over, may enter or
   // leave the disk-full state; NoSpace: refused up front). Takes mu_.
   Status ReserveForCross(uint64_t ops_bytes);
+  // Makes room for `bytes` more ops in this thread's open atomic group (its
+  // frame is already counted), as a write does; NoSpace: refused up front.
+  // Takes mu_.
+  Status ReserveInGroup(uint64_t bytes);
   // This partition belongs to a directory of `partitions` partitions: every
   // record frame it reserves counts a kTxn op for that many, so that any
   // record, or an atomic group's, can become a part of a cross write.

@@ -34,6 +34,14 @@ Status DBImpl::ReserveForCross(uint64_t ops_bytes) {
       lk, ops_bytes + wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_);
 }
 
+Status DBImpl::ReserveInGroup(uint64_t bytes) {
+  Lock lk = LockForeground();
+  if (!group_open_ || group_owner_ != std::this_thread::get_id()) {
+    return Status::InvalidArgument("ReserveInGroup without an open group");
+  }
+  return bytes == 0 ? CheckWritable() : ReserveLocked(lk, bytes);
+}
+
 uint64_t DBImpl::AppendCrossLocked(std::span<const DecodedOp> ops, std::span<const uint32_t> dest,
                                    uint32_t self, std::string_view txn_op) {
   const int64_t now = NowMs();

@@ -279,6 +279,43 @@ TEST_P(DiskFull, MultiPartitionWriteIsRefusedWholeAndResumes) {
   }
 }
 
+// The same inside an atomic group (MULTI/EXEC) across partitions: a batch
+// refused for space changes nothing in any partition, the group's earlier
+// batches stay, and the group still closes.
+TEST_P(DiskFull, MultiPartitionBatchInAGroupIsRefusedWhole) {
+  Options o = Opts();
+  o.partitions = 2;
+  auto key = [](int b, int j) { return "g" + std::to_string(b) + "-" + std::to_string(j); };
+  int applied = 0;
+  {
+    auto db = DB::Open(dir.path(), o);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    env.no_space = true;
+    Status s;
+    for (; applied < 1000; applied++) {
+      WriteBatch w;
+      for (int j = 0; j < 4; j++) w.Put(0, key(applied, j), Value(applied));
+      s = (*db)->WriteDeferred(w, /*more_follows=*/true).status();
+      if (!s.ok()) break;
+    }
+    ASSERT_TRUE(s.IsNoSpace()) << s.ToString();
+    ASSERT_GT(applied, 1);
+    for (int j = 0; j < 4; j++) {
+      EXPECT_TRUE((*db)->Get(key(applied, j)).status().IsNotFound()) << key(applied, j);
+    }
+    ASSERT_OK((*db)->FlushLog(true));
+    EXPECT_EQ((*db)->Stats().write_error, "");
+    ASSERT_OK((*db)->Close());
+    env.no_space = false;
+  }
+  auto db = DB::Open(dir.path(), o);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  for (int b = 0; b < applied; b++) {
+    for (int j = 0; j < 4; j++) EXPECT_EQ(*(*db)->Get(key(b, j)), Value(b)) << key(b, j);
+  }
+  for (int j = 0; j < 4; j++) EXPECT_TRUE((*db)->Get(key(applied, j)).status().IsNotFound());
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, DiskFull,
                          ::testing::Values(FsyncMode::kAlways, FsyncMode::kEverySec),
                          [](const ::testing::TestParamInfo<FsyncMode>& p) {

@@ -486,28 +486,45 @@ Result<uint64_t> PartitionedDB::WriteDeferred(const WriteBatch& batch, bool more
     if (!s.ok()) break;
     s = parts_[i]->ValidateBatch(parts[i]);
   }
+  // The log is failing: drop the group everywhere (the engine refuses writes
+  // from now on, see DBImpl's class comment).
+  auto abort_group = [&](Status failed) {
+    for (uint32_t j = 0; j < parts_.size(); j++) {
+      if (group_touched_[j]) parts_[j]->AbortGroup();
+    }
+    group_owner_ = std::thread::id();
+    group_lock_.unlock();
+    return failed;
+  };
+  if (s.ok()) {
+    // Room for every part before any part is applied, so that a full disk
+    // refuses the whole batch. First the group is opened (empty) in each
+    // partition it is new to: from then on no other writer appends there,
+    // so the room made next stays this batch's.
+    for (uint32_t i : touched) {
+      if (group_touched_[i]) continue;
+      auto r = parts_[i]->WriteDeferred(WriteBatch(), /*more_follows=*/true);
+      if (!r.ok()) return abort_group(r.status());
+      group_touched_[i] = 1;
+    }
+    for (uint32_t i : touched) {
+      s = parts_[i]->ReserveInGroup(internal::WriteBatchAccess::Rep(parts[i]).size());
+      if (!s.ok() && !s.IsNoSpace()) return abort_group(s);
+      if (!s.ok()) break;  // refused up front, nothing of this batch applied
+    }
+  }
   if (s.ok()) {
     for (uint32_t i : touched) {
       auto r = parts_[i]->WriteDeferred(parts[i], /*more_follows=*/true);
       if (r.status().IsNoSpace()) {
-        // Refused up front for want of space (nothing sticky): what the
-        // group applied so far has its space reserved, so it is closed —
-        // logged — below rather than dropped. Parts of this batch already
-        // applied in other partitions stay (a limit: not atomic here).
+        // Not expected once the room is made (no other writer appends while
+        // the group is open there). If it happens anyway: refused up front
+        // in this partition, and what the group applied so far has its space
+        // reserved, so it is closed — logged — below rather than dropped.
         s = r.status();
         break;
       }
-      if (!r.ok()) {
-        // The log is failing; drop the group everywhere (the engine refuses
-        // writes from now on, see DBImpl's class comment).
-        for (uint32_t j = 0; j < parts_.size(); j++) {
-          if (group_touched_[j]) parts_[j]->AbortGroup();
-        }
-        group_owner_ = std::thread::id();
-        group_lock_.unlock();
-        return r.status();
-      }
-      group_touched_[i] = 1;
+      if (!r.ok()) return abort_group(r.status());
     }
   }
   // A batch that fails validation changes nothing, but a group it was meant

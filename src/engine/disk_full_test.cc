@@ -190,9 +190,17 @@ TEST_P(DiskFull, CompactionOnAFullDiskFailsAloneAndCleansUp) {
 }
 
 // Writes resume on their own: the background thread retries the
-// reservation even when no one writes.
+// reservation even when no one writes. The disk fills up inside one large
+// segment whose reservation grows a small step at a time: with 4 KiB
+// segments the refusal would come at a rollover, and a next segment made
+// ahead that the background thread finished just after the refusal (seen
+// under ThreadSanitizer's slowness) would rightly give room back before the
+// test looks.
 TEST_P(DiskFull, BackgroundRetryClearsTheStateWithoutWrites) {
-  auto db = DB::Open(dir.path(), Opts());
+  Options o = Opts();
+  o.segment_size = 1 << 20;
+  o.preallocate_bytes = 4096;
+  auto db = DB::Open(dir.path(), o);
   ASSERT_TRUE(db.ok());
   env.no_space = true;
   for (int i = 0; i < 1000 && (*db)->Put(Key(i), Value(i)).ok(); i++) {

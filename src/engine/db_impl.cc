@@ -828,11 +828,16 @@ Result<std::string> DBImpl::Get(std::string_view key) {
 
 Status DBImpl::Read(uint32_t db, std::string_view key,
                     const std::function<void(std::string_view, int64_t)>& fn, bool touch) {
+  return ReadHashedOne(db, key, HashKey(key), fn, touch);
+}
+
+Status DBImpl::ReadHashedOne(uint32_t db, std::string_view key, uint64_t hash,
+                             const std::function<void(std::string_view, int64_t)>& fn, bool touch) {
   Lock lk = LockForeground();
   if (closed_) return Status::Closed();
   if (db >= ks_.num_dbs()) return Status::InvalidArgument("database index out of range");
   int64_t now = NowMs();
-  Entry* e = ks_.Find(db, key, now);
+  Entry* e = ks_.Find(db, key, hash, now);
   if (!e) return Status::NotFound();
   if (e->on_disk()) return ReadFromDisk(lk, db, key, e, fn, touch, now);
   if (touch) TouchLocked(e, now);

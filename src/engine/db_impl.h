@@ -136,6 +136,10 @@ class DBImpl final : public DB {
   Result<std::string> Get(std::string_view key) override;
   Status Read(uint32_t db, std::string_view key,
               const std::function<void(std::string_view, int64_t)>& fn, bool touch) override;
+  // Read of a key whose hash (HashKey) the caller has: PartitionedDB hashes
+  // once, for the route and the lookup.
+  Status ReadHashedOne(uint32_t db, std::string_view key, uint64_t hash,
+                       const std::function<void(std::string_view, int64_t)>& fn, bool touch);
   Status ReadMany(uint32_t db, std::span<const std::string_view> keys,
                   const ReadManyFn& fn) override;
   // ReadMany of keys[k] (hash hashes[k]) under one lock, at most kMaxPrefetch

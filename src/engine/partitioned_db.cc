@@ -617,7 +617,8 @@ Result<std::string> PartitionedDB::Get(std::string_view key) {
 Status PartitionedDB::Read(uint32_t db, std::string_view key,
                            const std::function<void(std::string_view, int64_t)>& fn, bool touch) {
   if (closed_) return Status::Closed();
-  return parts_[PartitionOf(key)]->Read(db, key, fn, touch);
+  const uint64_t hash = HashKey(key);  // once, for the route and the lookup
+  return parts_[PartitionOfHash(hash)]->ReadHashedOne(db, key, hash, fn, touch);
 }
 
 void PartitionedDB::Prefetch(uint32_t db, std::span<const std::string_view> keys) {

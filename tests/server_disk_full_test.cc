@@ -130,5 +130,69 @@ TEST_F(ServerDiskFull, RefusesWhenFullServesReadsResumesWhenFreedLosesNothing) {
   EXPECT_EQ(d.Cmd("STRLEN", "more:49"), "(integer) 4000");
 }
 
+// MSET across two partitions writes one record in each. On a full disk it is
+// refused whole, with the same MISCONF as SET, and writes resume once space
+// is freed (before 024b507 the parts skipped the reservation: the write to
+// the log failed and the server refused all writes until a restart).
+TEST_F(ServerDiskFull, MsetAcrossPartitionsIsRefusedWholeAndResumes) {
+  const std::string data = mnt_.path() + "/data";
+  server_ = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"--http-port", "0", "--partitions", "2", "--segment-size", "4mb",
+                               "--auto-compact", "no"},
+      data);
+  ASSERT_TRUE(server_->Start());
+  RedisConn c = server_->Client();
+  ASSERT_TRUE(c.ok()) << c.error();
+  const std::string filler = mnt_.path() + "/filler";
+  Fill(filler, 2 << 20);
+
+  const std::string value(1000, 'm');
+  auto key = [](int i, int j) { return "m" + std::to_string(i) + ":" + std::to_string(j); };
+  int acked = 0;
+  std::string refusal;
+  for (; acked < 100000; acked++) {
+    std::vector<std::string> cmd = {"MSET"};
+    for (int j = 0; j < 4; j++) {
+      cmd.push_back(key(acked, j));
+      cmd.push_back(value);
+    }
+    std::string r = c.CmdArgv(cmd);
+    if (r != "OK") {
+      refusal = r;
+      break;
+    }
+  }
+  ASSERT_FALSE(refusal.empty()) << "the disk never filled";
+  EXPECT_EQ(refusal.rfind("(error) MISCONF The disk is full", 0), 0u)
+      << refusal << "\nserver log:\n"
+      << server_->log();
+  ASSERT_GT(acked, 10);
+  for (int j = 0; j < 4; j++) EXPECT_EQ(c.Cmd("EXISTS", key(acked, j)), "(integer) 0") << j;
+  std::string info = c.Cmd("INFO", "persistence");
+  EXPECT_EQ(Field(info, "walnut_disk_full"), "1") << info;
+
+  fs::remove(filler);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return c.Cmd("MSET", "after:0", "a", "after:1", "b", "after:2", "c", "after:3", "d") ==
+                   "OK" &&
+               Field(c.Cmd("INFO", "persistence"), "walnut_disk_full") == "0";
+      },
+      std::chrono::seconds(15)))
+      << c.Cmd("INFO", "persistence");
+  EXPECT_EQ(Field(c.Cmd("INFO", "persistence"), "aof_last_write_status"), "ok");
+
+  server_->Kill(SIGKILL);
+  ASSERT_TRUE(server_->Start());
+  RedisConn d = server_->Client();
+  for (int i = 0; i < acked; i++) {
+    for (int j = 0; j < 4; j++) {
+      ASSERT_EQ(d.Cmd("STRLEN", key(i, j)), "(integer) 1000") << key(i, j);
+    }
+  }
+  for (int j = 0; j < 4; j++) EXPECT_EQ(d.Cmd("EXISTS", key(acked, j)), "(integer) 0") << j;
+  EXPECT_EQ(d.Cmd("GET", "after:3"), "\"d\"");
+}
+
 }  // namespace
 }  // namespace walnut::test

@@ -151,22 +151,23 @@ void Keyspace::Clear() {
 }
 
 bool Keyspace::Apply(const DecodedOp& op, int64_t now_ms) {
+  auto hash = [&op] { return op.hash != 0 ? op.hash : HashKey(op.key); };
   switch (op.code) {
     case wal::kPut:
     case wal::kPutExpire: {
-      Entry* e = Entry::Make(HashKey(op.key), op.key, op.value, op.expire_at_ms, loc_slots_);
+      Entry* e = Entry::Make(hash(), op.key, op.value, op.expire_at_ms, loc_slots_);
       e->access_s = uint32_t(now_ms / 1000);  // 0 in replay: "since start-up"
       Insert(op.db, e);
       return true;
     }
     case wal::kDelete: {
-      Entry* e = Find(op.db, op.key, now_ms);
+      Entry* e = Find(op.db, op.key, hash(), now_ms);
       if (!e) return false;  // deleting nothing changes nothing
       Erase(op.db, e);
       return true;
     }
     case wal::kSetExpiry: {
-      Entry* e = Find(op.db, op.key, now_ms);
+      Entry* e = Find(op.db, op.key, hash(), now_ms);
       if (!e) return false;  // see the file comment: never log an expiry of a missing key
       Db& d = dbs_[op.db];
       if (e->expire_at_ms && !op.expire_at_ms) d.expires--;

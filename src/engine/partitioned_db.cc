@@ -322,7 +322,7 @@ Status PartitionedDB::Route(const WriteBatch& batch, RoutedBatch* out) const {
   if (!s.ok()) return s;
   std::bitset<wal::kMaxPartitions> touched;
   out->dest.reserve(out->ops.size());
-  for (const DecodedOp& op : out->ops) {
+  for (DecodedOp& op : out->ops) {
     switch (op.code) {
       case wal::kFlushDb:
       case wal::kFlushAll:
@@ -331,7 +331,8 @@ Status PartitionedDB::Route(const WriteBatch& batch, RoutedBatch* out) const {
         touched.set();
         break;
       default: {
-        const uint32_t p = PartitionOf(op.key);
+        op.hash = HashKey(op.key);  // once, for the route and for Keyspace::Apply
+        const uint32_t p = PartitionOfHash(op.hash);
         out->dest.push_back(p);
         touched.set(p);
       }

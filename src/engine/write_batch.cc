@@ -60,6 +60,7 @@ Status DecodeOp(std::string_view* in, DecodedOp* op) {
   const char* start = in->data();
   if (in->empty()) return Status::Corruption("op truncated");
   op->code = uint8_t((*in)[0]);
+  op->hash = 0;  // a reused op must not keep the last key's hash
   in->remove_prefix(1);
   uint64_t db;
   if (!GetVarint64(in, &db) || db > 0xFFFFFFFFull) return Status::Corruption("bad op database");

@@ -25,6 +25,10 @@ struct DecodedOp {
   uint32_t part_count = 0;   // kTxn
   std::string_view parts;    // kTxn: the encoded (partition, seq) pairs
   std::string_view encoded;  // the op's own bytes, for re-logging it verbatim
+  // HashKey(key) when the decoder's caller has computed it (PartitionedDB's
+  // routing), so that applying the op does not hash the key again; 0: not
+  // known (Keyspace::Apply computes it; a real hash of 0 only costs that).
+  uint64_t hash = 0;
 };
 
 // Decodes the next op from *in. Corruption (naming what is wrong) if the

@@ -49,6 +49,15 @@ class ServerDiskFull : public ::testing::Test {
       out.write(chunk.data(), std::streamsize(chunk.size()));
     out.flush();
   }
+  // Starts the server on the tmpfs with `args`, then fills the file system
+  // but for 2 MiB: the segments are reserved already, so the end comes after
+  // some real writes.
+  void StartAndFill(std::vector<std::string> args) {
+    server_ = std::make_unique<ServerProcess>(std::move(args), mnt_.path() + "/data");
+    ASSERT_TRUE(server_->Start());
+    Fill(Filler(), 2 << 20);
+  }
+  std::string Filler() const { return mnt_.path() + "/filler"; }
   static std::string Field(const std::string& info, const std::string& name) {
     auto at = info.find(name + ":");
     if (at == std::string::npos) return "<missing>";
@@ -62,18 +71,10 @@ class ServerDiskFull : public ::testing::Test {
 };
 
 TEST_F(ServerDiskFull, RefusesWhenFullServesReadsResumesWhenFreedLosesNothing) {
-  const std::string data = mnt_.path() + "/data";
-  server_ = std::make_unique<ServerProcess>(
-      std::vector<std::string>{"--http-port", "0", "--fsync", "always", "--segment-size", "4mb",
-                               "--auto-compact", "no"},
-      data);
-  ASSERT_TRUE(server_->Start());
+  ASSERT_NO_FATAL_FAILURE(StartAndFill(
+      {"--http-port", "0", "--fsync", "always", "--segment-size", "4mb", "--auto-compact", "no"}));
   RedisConn c = server_->Client();
   ASSERT_TRUE(c.ok()) << c.error();
-  // The segments are reserved already; leave a little more than a segment
-  // header's worth so the end comes after some real writes.
-  const std::string filler = mnt_.path() + "/filler";
-  Fill(filler, 2 << 20);
 
   const std::string value(4000, 'v');
   std::vector<int> acked;
@@ -105,7 +106,7 @@ TEST_F(ServerDiskFull, RefusesWhenFullServesReadsResumesWhenFreedLosesNothing) {
   // once a second, each partition on its own: a key in a partition that
   // still had room, e.g. its next segment's file made ahead, may be
   // accepted before the full one has retried, so wait for both).
-  fs::remove(filler);
+  fs::remove(Filler());
   ASSERT_TRUE(WaitUntil(
       [&] {
         return c.Cmd("SET", "after", "freed") == "OK" &&
@@ -135,16 +136,10 @@ TEST_F(ServerDiskFull, RefusesWhenFullServesReadsResumesWhenFreedLosesNothing) {
 // is freed (before 024b507 the parts skipped the reservation: the write to
 // the log failed and the server refused all writes until a restart).
 TEST_F(ServerDiskFull, MsetAcrossPartitionsIsRefusedWholeAndResumes) {
-  const std::string data = mnt_.path() + "/data";
-  server_ = std::make_unique<ServerProcess>(
-      std::vector<std::string>{"--http-port", "0", "--partitions", "2", "--segment-size", "4mb",
-                               "--auto-compact", "no"},
-      data);
-  ASSERT_TRUE(server_->Start());
+  ASSERT_NO_FATAL_FAILURE(StartAndFill(
+      {"--http-port", "0", "--partitions", "2", "--segment-size", "4mb", "--auto-compact", "no"}));
   RedisConn c = server_->Client();
   ASSERT_TRUE(c.ok()) << c.error();
-  const std::string filler = mnt_.path() + "/filler";
-  Fill(filler, 2 << 20);
 
   const std::string value(1000, 'm');
   auto key = [](int i, int j) { return "m" + std::to_string(i) + ":" + std::to_string(j); };
@@ -171,7 +166,7 @@ TEST_F(ServerDiskFull, MsetAcrossPartitionsIsRefusedWholeAndResumes) {
   std::string info = c.Cmd("INFO", "persistence");
   EXPECT_EQ(Field(info, "walnut_disk_full"), "1") << info;
 
-  fs::remove(filler);
+  fs::remove(Filler());
   ASSERT_TRUE(WaitUntil(
       [&] {
         return c.Cmd("MSET", "after:0", "a", "after:1", "b", "after:2", "c", "after:3", "d") ==

@@ -378,10 +378,7 @@ Status DBImpl::AppendLocked(Lock& lk, const WriteBatch& batch, bool more_follows
     // batch adds nothing: closing a group only frames bytes already reserved.
     const size_t rep = internal::WriteBatchAccess::Rep(batch).size();
     const bool joins_group = group_open_ && group_owner_ == std::this_thread::get_id();
-    uint64_t need = rep == 0 ? 0
-                             : rep + (joins_group ? 0
-                                                  : wal::kRecordHeaderSize + wal::kBatchPrefixSize +
-                                                        cross_frame_extra_);
+    uint64_t need = rep == 0 ? 0 : rep + (joins_group ? 0 : FrameBytes());
     s = need == 0 ? Status::OK() : ReserveLocked(lk, need);
   }
   if (!s.ok()) {
@@ -585,13 +582,17 @@ uint64_t DBImpl::ReserveTarget(uint64_t from) const {
   return std::min<uint64_t>(opts_.segment_size, from + step);
 }
 
+uint64_t DBImpl::FrameBytes() const {
+  return wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_;
+}
+
 uint64_t DBImpl::AcceptedEndLocked() const {
   uint64_t end = segments_.empty() ? 0 : segments_.back().size;
   end += inflight_ + pending_.size();
   // An open group's frame counts a kTxn op too: PartitionedDB may close it
   // as one part of a cross write (CloseGroupCrossLocked).
   if (group_open_) {
-    end += group_ops_.size() + wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_;
+    end += group_ops_.size() + FrameBytes();
   }
   return end;
 }

@@ -309,6 +309,9 @@ class DBImpl final : public DB {
   // Bytes every reserved record frame adds for a kTxn op (SetCrossPartitions;
   // 0 outside a partitioned directory).
   uint64_t cross_frame_extra_ = 0;
+  // The room a record takes besides its ops, as every reservation counts it:
+  // header, batch prefix, and a kTxn op if the record may become a part.
+  uint64_t FrameBytes() const;
   std::unique_ptr<FileLock> dir_lock_;
 
   mutable std::mutex mu_;

@@ -19,8 +19,7 @@ void DBImpl::SetCrossPartitions(uint32_t partitions) {
 Status DBImpl::RoomForCrossLocked(uint64_t ops_bytes, bool* room) {
   Status s = CheckWritable();
   if (!s.ok()) return s;
-  const uint64_t need =
-      ops_bytes + wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_;
+  const uint64_t need = ops_bytes + FrameBytes();
   // The caller holds the cross lock, so no atomic group is open here; the
   // check is ReserveLocked's own fast path.
   *room = !disk_full_ && !rolling_ && !group_open_ && AcceptedEndLocked() + need <= reserved_;
@@ -30,8 +29,7 @@ Status DBImpl::RoomForCrossLocked(uint64_t ops_bytes, bool* room) {
 
 Status DBImpl::ReserveForCross(uint64_t ops_bytes) {
   Lock lk = LockForeground();
-  return ReserveLocked(
-      lk, ops_bytes + wal::kRecordHeaderSize + wal::kBatchPrefixSize + cross_frame_extra_);
+  return ReserveLocked(lk, ops_bytes + FrameBytes());
 }
 
 Status DBImpl::ReserveInGroup(uint64_t bytes) {
